@@ -1,0 +1,79 @@
+"""Command line interface: ``nnqft COMMAND ...`` (design.md section 4).
+
+Every command with ``--json`` prints exactly one JSON object on stdout; progress, warnings and
+logs go to stderr. Errors are one line on stderr: exit status 2 for bad usage or input, 1 for
+failures. Set ``NNQFT_DEBUG=1`` to see a traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ._common import InputError, fail
+
+__all__ = ["main", "cli", "reproduce"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="nnqft", prog_name="nnqft")
+def cli() -> None:
+    """nnqft: neural-network ensembles as field theories.
+
+    Kernels, exact and Monte Carlo correlators, EFT couplings and their running, functional RG
+    flows and the bridge between networks and the FRG.
+    """
+
+
+@cli.group()
+def reproduce() -> None:
+    """Reproduce the published analyses ([HMS], [ELS]) with figures, NetCDF and summaries."""
+
+
+def _register() -> None:
+    from . import core  # noqa: F401  (registers kernel, correlators)
+
+    for name in ("eft", "frg", "bridge", "run", "repro"):
+        try:
+            __import__(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a command module not present in this build
+            if exc.name != f"{__name__}.{name}":
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point with the error contract: one line on stderr and exit 2 (input) or 1 (failure)."""
+    _register()
+    debug = bool(os.environ.get("NNQFT_DEBUG"))
+    try:
+        cli.main(args=argv, prog_name="nnqft", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        fail("aborted", 1)
+    except click.UsageError as exc:
+        msg = exc.format_message().splitlines()[0] if exc.format_message() else str(exc)
+        fail(msg, 2)
+    except click.ClickException as exc:
+        fail(exc.format_message().splitlines()[0], exc.exit_code or 1)
+    except (InputError, ValueError) as exc:
+        if debug:
+            raise
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 2)
+    except FileNotFoundError as exc:
+        if debug:
+            raise
+        fail(f"file not found: {exc.filename or exc}", 2)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the contract: no traceback to a user
+        if debug:
+            raise
+        fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

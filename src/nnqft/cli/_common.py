@@ -1,0 +1,104 @@
+"""Shared helpers for CLI commands: input parsing, JSON output, the error contract."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import click
+import numpy as np
+
+__all__ = ["InputError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
+           "network_options", "build_network"]
+
+
+class InputError(ValueError):
+    """Bad user input: reported as one line with exit status 2."""
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """Print ``nnqft: error: MESSAGE`` on stderr and exit with ``status``."""
+    click.echo(f"nnqft: error: {message}", err=True)
+    sys.exit(status)
+
+
+def parse_inputs(text: str) -> np.ndarray:
+    """Parse ``--inputs`` JSON: ``[0.1, 0.2]`` (d_in = 1) or ``[[0.5, 1], [1, 1]]``."""
+    from ..networks import as_inputs
+
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        raise InputError(f"--inputs must be JSON, e.g. '[0.1, 0.2]', got {text!r}") from None
+    if not isinstance(raw, list) or not raw:
+        raise InputError("--inputs must be a non-empty JSON list")
+    try:
+        return as_inputs(raw)
+    except ValueError as exc:
+        raise InputError(f"--inputs: {exc}") from None
+
+
+def parse_cutoff(text: str | None) -> float | None:
+    """``--cutoff``: a positive number or ``inf``; None when not given."""
+    if text is None:
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"--cutoff must be a positive number or 'inf', got {text!r}") from None
+    if math.isnan(v) or v <= 0:
+        raise InputError(f"--cutoff must be a positive number or 'inf', got {text!r}")
+    return v
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy values and non-finite floats for JSON (inf and nan become null)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
+
+
+def emit_json(obj: dict) -> None:
+    """Print exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(obj)) + "\n")
+    sys.stdout.flush()
+
+
+def network_options(f):
+    """Common network options: --net, --width, --depth, --sigma-w, --sigma-b, --weight-law."""
+    opts = [
+        click.option("--net", "activation", required=True,
+                     help="Activation: erf, relu, tanh, gauss or cos."),
+        click.option("--width", type=int, default=100, show_default=True, help="Hidden width N."),
+        click.option("--depth", type=int, default=1, show_default=True,
+                     help="Number of hidden layers (1 for gauss and cos)."),
+        click.option("--sigma-w", type=float, default=1.0, show_default=True,
+                     help="Weight scale sigma_W."),
+        click.option("--sigma-b", type=float, default=None,
+                     help="Bias scale sigma_b [default: 1, or 0 for relu]."),
+        click.option("--weight-law", default="normal", show_default=True,
+                     help="Last-layer weight law: normal or uniform."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d_in):
+    from ..networks import Network
+
+    return Network(activation=activation, width=width, depth=depth, d_in=d_in,
+                   sigma_w=sigma_w, sigma_b=sigma_b, weight_law=weight_law)
