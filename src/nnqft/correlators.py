@@ -17,7 +17,8 @@ import numpy as np
 from .combinatorics import cumulant_partitions, perfect_matchings, sorted_tuples, tuple_index
 from .networks import Network
 
-__all__ = ["Correlators", "wick_sum", "connected_from_full", "jackknife_error", "symmetric_tensor"]
+__all__ = ["Correlators", "wick_sum", "connected_from_full", "full_from_connected",
+           "jackknife_error", "symmetric_tensor", "check_orders"]
 
 
 def wick_sum(K: np.ndarray, tuples: np.ndarray) -> np.ndarray:
@@ -235,3 +236,21 @@ def check_orders(orders) -> tuple[int, ...]:
         raise ValueError(f"orders must be integers, got {orders!r}")
     full = sorted(set(range(2, max(ords) + 1, 2)))
     return tuple(full)
+
+
+def full_from_connected(connected: dict[int, np.ndarray], n_inputs: int, order: int) -> np.ndarray:
+    """Full moments of a zero-mean symmetric process from its connected functions.
+
+    G_n = sum over set partitions into even blocks of products of connected functions
+    (the inverse of :func:`connected_from_full`); leading axes broadcast.
+    """
+    T = sorted_tuples(n_inputs, order)
+    lead = np.asarray(connected[order]).shape[:-1]
+    out = np.zeros(lead + (len(T),))
+    for _, partition in cumulant_partitions(order):
+        term = np.ones(lead + (len(T),))
+        for block in partition:
+            idx = tuple_index(T[:, list(block)], n_inputs)
+            term = term * np.asarray(connected[len(block)])[..., idx]
+        out += term
+    return out

@@ -1,0 +1,413 @@
+"""Monte Carlo correlators: raw and conditional estimators, streaming over seeded blocks.
+
+Estimators (physics.md section 5):
+
+- ``raw``: averages of products of outputs f(x_1)...f(x_n) over networks; connected functions
+  by the moment-to-cumulant formula. Its relative error on G4_c grows like N / sqrt(M).
+- ``conditional``: integrates out the (normal) last layer analytically. Given the last hidden
+  layer, f is Gaussian with covariance Kh(x, y) = sigma_b^2 + (sigma_w^2 / N) sum_j h_j(x) h_j(y);
+  by the law of total cumulance G_{2k,c} = sum over perfect matchings of the joint k-th cumulant
+  of the Kh entries on the pairs (G4_c = sum_3 Cov(Kh_ab, Kh_cd), G6_c = sum_15 kappa_3(Kh, Kh, Kh)).
+  Valid at any depth; refused for a non-normal last-layer law.
+
+Work is organised in blocks (design.md section 5): block b draws from
+``SeedSequence([seed, network.content_hash(), b])``; each block yields a :class:`MomentSums`;
+blocks are folded in block order into >= 64 batches (when there are >= 64 blocks) from which
+standard errors come by the delete-one-batch jackknife (also for every derived quantity).
+Conditional sums are accumulated about the infinite-width kernel (a fixed shift, which leaves
+cumulants unchanged and avoids cancellation). Cumulants are plug-in estimates (bias O(1/M),
+negligible against the O(1/sqrt(M)) statistical error for M >= 10^3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .accumulate import MomentSums
+from .combinatorics import cumulant_partitions, perfect_matchings, sorted_tuples, tuple_index
+from .correlators import (
+    Correlators,
+    check_orders,
+    connected_from_full,
+    full_from_connected,
+    jackknife_error,
+)
+from .executors import resolve_executor
+from .kernels import gp_kernel
+from .networks import Network, as_inputs
+from .progress import Progress
+from .sampling import (
+    block_bounds,
+    block_rng,
+    default_block_size,
+    iter_block_features,
+    iter_block_outputs,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "HeavyTailWarning",
+    "SamplingPlan",
+    "make_plan",
+    "compute_block",
+    "run_plan",
+    "finalize",
+    "estimate_correlators",
+    "heavy_tail_diagnostic",
+    "N_BATCHES",
+]
+
+ESTIMATORS = ("raw", "conditional")
+#: Number of jackknife batches (blocks are grouped into this many when there are more).
+N_BATCHES = 64
+
+
+class HeavyTailWarning(UserWarning):
+    """The Monte Carlo error bar cannot be trusted: the samples are heavy-tailed."""
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """Everything that determines a Monte Carlo estimate (and nothing about how it is run)."""
+
+    network: Network
+    inputs: np.ndarray = field(compare=False)
+    orders: tuple[int, ...]
+    estimator: str
+    n_networks: int
+    seed: int
+    block_size: int
+
+    @property
+    def n_blocks(self) -> int:
+        return math.ceil(self.n_networks / self.block_size)
+
+    @property
+    def n_batches(self) -> int:
+        return min(self.n_blocks, N_BATCHES)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def accumulated_orders(self) -> tuple[int, ...]:
+        """Monomial orders accumulated: the correlator orders (raw) or 1..n_max/2 of Kh (conditional)."""
+        if self.estimator == "raw":
+            return self.orders
+        return tuple(range(1, max(self.orders) // 2 + 1))
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that determines the numbers (for checkpoints and provenance)."""
+        blob = json.dumps(
+            {
+                "network": self.network.canonical(),
+                "inputs": self.inputs.tolist(),
+                "orders": list(self.orders),
+                "estimator": self.estimator,
+                "n_networks": self.n_networks,
+                "seed": self.seed,
+                "block_size": self.block_size,
+                "format": 1,
+            },
+            sort_keys=True,
+        ).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def batch_of_block(self, b: int) -> int:
+        return (b * self.n_batches) // self.n_blocks
+
+    def shift(self) -> np.ndarray:
+        """Conditional estimator: the infinite-width kernel on the sorted input pairs."""
+        P = sorted_tuples(self.n_inputs, 2)
+        K = gp_kernel(self.network, self.inputs)
+        return K[P[:, 0], P[:, 1]]
+
+
+def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed: int = 0,
+              estimator: str | None = None, block_size: int | None = None) -> SamplingPlan:
+    """Validate the arguments of a Monte Carlo estimate and fix its blocks."""
+    if not isinstance(net, Network):
+        raise ValueError("net must be an nnqft.Network")
+    X = as_inputs(X, net.d_in)
+    if net.d_out != 1:
+        raise ValueError(f"correlators are implemented for d_out = 1, got d_out = {net.d_out}")
+    orders = check_orders(orders)
+    if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)):
+        raise ValueError(f"n_networks must be an integer, got {n_networks!r}")
+    if n_networks < 2:
+        raise ValueError(f"need at least 2 networks for an error estimate, got {n_networks}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if estimator is None:
+        estimator = "conditional" if net.weight_law == "normal" else "raw"
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
+    if estimator == "conditional" and net.weight_law != "normal":
+        raise ValueError(
+            f"the conditional estimator assumes a normal last layer; use estimator='raw' for "
+            f"weight_law={net.weight_law!r}"
+        )
+    bs = default_block_size(int(n_networks)) if block_size is None else block_size
+    if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
+        raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    return SamplingPlan(net, X, orders, estimator, int(n_networks), int(seed), int(bs))
+
+
+def compute_block(plan: SamplingPlan, b: int) -> MomentSums:
+    """Moment sums of block ``b`` (a pure function of the plan and ``b``)."""
+    from threadpoolctl import threadpool_limits
+
+    start, stop = block_bounds(plan.n_networks, plan.block_size, b)
+    if not 0 <= start < stop:
+        raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
+    net, X = plan.network, plan.inputs
+    rng = block_rng(plan.seed, net.content_hash(), b)
+    acc = None
+    with threadpool_limits(limits=1, user_api="blas"):
+        if plan.estimator == "raw":
+            for f in iter_block_outputs(net, X, stop - start, rng):
+                part = MomentSums.from_samples(f, plan.accumulated_orders)
+                acc = part if acc is None else acc.merge(part)
+        else:
+            P = sorted_tuples(plan.n_inputs, 2)
+            shift = plan.shift()
+            scale = net.sigma_w**2 / net.last_width
+            for h in iter_block_features(net, X, stop - start, rng):
+                hT = np.swapaxes(h, 1, 2)
+                Kh = hT @ h  # (m, n_x, n_x)
+                V = net.sigma_b**2 + scale * Kh[:, P[:, 0], P[:, 1]] - shift
+                part = MomentSums.from_samples(V, plan.accumulated_orders)
+                acc = part if acc is None else acc.merge(part)
+    return acc
+
+
+class BlockTask:
+    """Picklable callable ``b -> compute_block(plan, b)`` for executors."""
+
+    def __init__(self, plan: SamplingPlan):
+        self.plan = plan
+
+    def __call__(self, b: int) -> MomentSums:
+        return compute_block(self.plan, b)
+
+
+def run_plan(plan: SamplingPlan, executor=None, progress: bool = False,
+             completed: Mapping[int, MomentSums] | None = None,
+             on_chunk: Callable | None = None) -> list[MomentSums]:
+    """Compute every block not in ``completed``; return all block accumulators in block order.
+
+    ``on_chunk(results)`` is called with the list of (block, MomentSums) of each finished chunk
+    (the hook used for checkpoints).
+    """
+    ex = resolve_executor(executor)
+    done = dict(completed or {})
+    todo = [b for b in range(plan.n_blocks) if b not in done]
+    with Progress("sampling networks", plan.n_networks, enabled=progress, unit="networks") as bar:
+        bar.advance(sum(s.count for s in done.values()))
+
+        def hook(res):
+            bar.advance(sum(s.count for _, s in res))
+            if on_chunk:
+                on_chunk(res)
+
+        if todo:
+            done.update(ex.map_blocks(BlockTask(plan), todo, on_chunk=hook))
+    missing = [b for b in range(plan.n_blocks) if b not in done]
+    if missing:
+        raise RuntimeError(f"{len(missing)} blocks were not computed")
+    return [done[b] for b in range(plan.n_blocks)]
+
+
+def _fold_batches(plan: SamplingPlan, blocks: list[MomentSums]) -> list[MomentSums]:
+    batches: list[MomentSums | None] = [None] * plan.n_batches
+    for b, s in enumerate(blocks):  # fixed reduction order: block order
+        i = plan.batch_of_block(b)
+        batches[i] = s if batches[i] is None else batches[i].merge(s)
+    return batches
+
+
+def _cumulants_from_moments(mu: dict[int, np.ndarray], m: int, k: int) -> np.ndarray:
+    """Joint k-th cumulants over sorted k-tuples of an m-vector from its raw moments (any mean)."""
+    T = sorted_tuples(m, k)
+    lead = mu[k].shape[:-1]
+    out = np.zeros(lead + (len(T),))
+    for coef, partition in cumulant_partitions(k, even_only=False):
+        term = np.ones(lead + (len(T),))
+        for block in partition:
+            term = term * mu[len(block)][..., tuple_index(T[:, list(block)], m)]
+        out += coef * term
+    return out
+
+
+def _conditional_connected(plan: SamplingPlan, sums: dict[int, np.ndarray], count) -> dict:
+    """Connected correlators from Kh moment sums (leading axes broadcast)."""
+    P = plan.n_inputs * (plan.n_inputs + 1) // 2
+    count = np.asarray(count, dtype=np.float64)[..., None]
+    mu = {k: s / count for k, s in sums.items()}
+    out = {}
+    shift = plan.shift()
+    out[2] = mu[1] + shift
+    for n in plan.orders:
+        if n == 2:
+            continue
+        k = n // 2
+        kappa = _cumulants_from_moments(mu, P, k)
+        T = sorted_tuples(plan.n_inputs, n)
+        val = np.zeros(kappa.shape[:-1] + (len(T),))
+        for matching in perfect_matchings(n):
+            pair_idx = np.stack(
+                [tuple_index(T[:, [a, b]], plan.n_inputs) for a, b in matching], axis=1
+            )
+            val += kappa[..., tuple_index(pair_idx, P)]
+        out[n] = val
+    return out
+
+
+def _estimates(plan: SamplingPlan, sums: dict[int, np.ndarray], count):
+    """(full, connected) dicts from total sums; leading axes broadcast (replicates)."""
+    if plan.estimator == "raw":
+        c = np.asarray(count, dtype=np.float64)[..., None]
+        full = {n: sums[n] / c for n in plan.orders}
+        connected = {n: connected_from_full(full, plan.n_inputs, n) for n in plan.orders}
+    else:
+        connected = _conditional_connected(plan, sums, count)
+        full = {n: full_from_connected(connected, plan.n_inputs, n) for n in plan.orders}
+    return full, connected
+
+
+def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict:
+    """Decide whether a Monte Carlo error bar can be trusted (physics.md section 5).
+
+    Three criteria on the per-network tail weight w = sum_i |v_i|^k (v: outputs for ``raw``,
+    centred Kh entries for ``conditional``; k the highest order accumulated):
+
+    - ``ess_fraction`` = (sum w)^2 / (M sum w^2), Kish's effective sample size over M: tiny when
+      a few networks dominate the highest moments (fires below 0.005);
+    - ``max_share`` = max w / sum w, the largest single-network share (fires above 0.05);
+    - ``spread_ratio``: the median over tuples of SD / (1.4826 MAD) of the batch pseudo-values
+      of the highest-order connected function; about 1 for well-behaved batch means, large when
+      one batch holds an outlier (fires above 2.0).
+    """
+    M = max(total.count, 1)
+    ess = total.w_sum**2 / (M * total.w2_sum) if total.w2_sum > 0 else 1.0
+    share = total.w_max / total.w_sum if total.w_sum > 0 else 0.0
+    reps = np.asarray(connected_reps, dtype=np.float64)
+    B = reps.shape[0]
+    ratio = float("nan")
+    if B >= 8:
+        mean = reps.mean(axis=0)
+        pseudo = B * mean - (B - 1) * reps
+        sd = pseudo.std(axis=0, ddof=1)
+        mad = 1.4826 * np.median(np.abs(pseudo - np.median(pseudo, axis=0)), axis=0)
+        ok = mad > 0
+        if np.any(ok):
+            ratio = float(np.median(sd[ok] / mad[ok]))
+    reasons = []
+    if ess < 0.005:
+        reasons.append(f"effective sample size {ess:.2g} of the networks")
+    if share > 0.05:
+        reasons.append(f"one network carries {share:.1%} of the highest moment")
+    if math.isfinite(ratio) and ratio > 2.0:
+        reasons.append(f"batch estimates spread {ratio:.2g}x wider than their robust width")
+    return {
+        "fired": bool(reasons),
+        "ess_fraction": float(ess),
+        "max_share": float(share),
+        "spread_ratio": ratio,
+        "reasons": reasons,
+    }
+
+
+def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) -> Correlators:
+    """Turn block accumulators (in block order) into a :class:`Correlators` with errors."""
+    if len(blocks) != plan.n_blocks:
+        raise ValueError(f"expected {plan.n_blocks} block accumulators, got {len(blocks)}")
+    batches = _fold_batches(plan, blocks)
+    total = batches[0]
+    for s in batches[1:]:
+        total = total.merge(s)
+    full, connected = _estimates(plan, total.sums, total.count)
+    # delete-one-batch jackknife
+    counts = np.array([s.count for s in batches], dtype=np.float64)
+    loo_sums = {
+        k: total.sums[k][None, :] - np.stack([s.sums[k] for s in batches]) for k in total.sums
+    }
+    full_r, conn_r = _estimates(plan, loo_sums, total.count - counts)
+    top = max(plan.orders)
+    diag = heavy_tail_diagnostic(total, conn_r[top])
+    if diag["fired"] and warn:
+        warnings.warn(
+            f"heavy tails: the {plan.estimator} Monte Carlo error bars for {plan.network.activation}-net "
+            f"cannot be trusted ({'; '.join(diag['reasons'])})",
+            HeavyTailWarning,
+            stacklevel=2,
+        )
+    return Correlators(
+        inputs=plan.inputs,
+        network=plan.network,
+        orders=plan.orders,
+        kernel=gp_kernel(plan.network, plan.inputs),
+        full_values=full,
+        connected_values=connected,
+        full_errors={n: jackknife_error(full_r[n]) for n in plan.orders},
+        connected_errors={n: jackknife_error(conn_r[n]) for n in plan.orders},
+        full_replicates=full_r,
+        connected_replicates=conn_r,
+        exact=False,
+        n_networks=plan.n_networks,
+        estimator=plan.estimator,
+        meta={
+            "seed": plan.seed,
+            "block_size": plan.block_size,
+            "n_blocks": plan.n_blocks,
+            "n_batches": plan.n_batches,
+            "fingerprint": plan.fingerprint(),
+            "heavy_tail": diag,
+        },
+    )
+
+
+def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000,
+                         seed: int = 0, estimator: str | None = None, executor=None,
+                         block_size: int | None = None, progress: bool = False) -> Correlators:
+    """Monte Carlo n-point and connected correlators with standard errors.
+
+    Parameters
+    ----------
+    net : Network
+        Any activation and depth, d_out = 1.
+    X : array_like
+        Inputs (n_inputs, d_in).
+    orders : iterable of int
+        Even orders; all even orders up to the largest are computed.
+    n_networks : int
+        Number of sampled networks M (>= 2).
+    seed : int
+        Run seed; with the network's content hash and the block index it seeds each block.
+    estimator : {"conditional", "raw"} or None
+        Default: "conditional" for a normal last layer, else "raw".
+    executor : None, "local", int, LocalExecutor, DaskExecutor, distributed.Client or str
+        Where blocks are computed; the numbers are bit-identical for every choice.
+    block_size : int or None
+        Networks per block (default ceil(M/64) capped at 4096; recorded in ``meta``).
+    progress : bool
+        Progress bar on stderr.
+
+    Returns
+    -------
+    Correlators
+        With ``full_err``/``connected_err`` (jackknife over batches), jackknife replicates,
+        and ``meta["heavy_tail"]`` (see :func:`heavy_tail_diagnostic`; a
+        :class:`HeavyTailWarning` is issued when it fires).
+    """
+    plan = make_plan(net, X, orders, n_networks, seed, estimator, block_size)
+    blocks = run_plan(plan, executor=executor, progress=progress)
+    return finalize(plan, blocks)
