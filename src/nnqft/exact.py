@@ -1,0 +1,208 @@
+"""Exact finite-width correlators of one-hidden-layer networks (physics.md section 5).
+
+Conditioned on the hidden layer h, the output f = b1 + sum_j W1_j h_j has conditional cumulants
+kappa_2(x, y | h) = Kh(x, y) = sigma_b^2 + (sigma_w^2 / N) sum_j h_j(x) h_j(y) and, for a
+non-normal last-layer law, kappa_2m(x_1..x_2m | h) = c_2m sigma_w^(2m) N^(-m) sum_j prod h_j(x_i).
+The law of total cumulance, with each conditional cumulant a sum of N i.i.d. neuron terms,
+gives for every even order n >= 4 (``brackets``)::
+
+    G_n,c(x_1..x_n) = sigma_w^n N^(1 - n/2) B_n,
+    B_n = sum_{rho: set partitions of the n points into even blocks}
+          (-1)^(|rho|-1) (|rho|-1)! prod_{R in rho} e_|R| C_|R|(x_R)
+
+where C_k are the single-neuron moments (:mod:`nnqft.moments`) and e_2m = E[w^2m] / E[w^2]^m
+are the standardised moments of the last-layer law (normal: (2m - 1)!!, i.e. 3, 15; in terms of
+the cumulants c4, c6 of :func:`nnqft.networks.weight_law_cumulants`: e4 = 3 + c4,
+e6 = 15 + 15 c4 + c6). For the normal law and n = 4, 6 this is the formula of physics.md
+section 5: B4 = 3 C4 - sum_3 C2 C2, B6 = 15 C6 - 3 sum_15 C4 C2 + 2 sum_15 C2 C2 C2; the
+non-normal extra terms are c4 C4 and (c6 + 15 c4) C6 - c4 sum_15 C4 C2. G2 = sigma_b^2 +
+sigma_w^2 C2 (= the GP kernel at every N). Full correlators follow from the connected ones
+by the cumulant-to-moment relation (sum over even set partitions of products).
+
+References
+----------
+[HMS] Halverson, Maiti, Stoner, arXiv:2008.08601, section 3 and appendix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+
+from .combinatorics import even_partitions, sorted_tuples, tuple_index
+from .correlators import Correlators, check_orders
+from .kernels import gp_kernel
+from .moments import single_neuron_moment_table
+from .networks import Network, as_inputs, weight_law_cumulants
+
+__all__ = [
+    "exact_correlators",
+    "exact_correlators_widths",
+    "connected_brackets",
+    "weight_law_moments",
+]
+
+
+def weight_law_moments(law: str, max_order: int) -> dict[int, float]:
+    """Standardised even moments e_2m = E[w^2m] / E[w^2]^m of the last-layer law, 2m <= max_order.
+
+    Normal: (2m - 1)!!. Other laws from their cumulants (c4, c6): e4 = 3 + c4,
+    e6 = 15 + 15 c4 + c6; orders >= 8 are refused for non-normal laws.
+    """
+    out = {2: 1.0}
+    for k in range(4, max_order + 1, 2):
+        out[k] = float(math.prod(range(1, k, 2)))
+    if law != "normal":
+        if max_order >= 8:
+            raise ValueError(
+                f"exact correlators of order >= 8 need a normal last layer, not {law!r}"
+            )
+        c4, c6 = weight_law_cumulants(law)
+        if max_order >= 4:
+            out[4] = 3.0 + c4
+        if max_order >= 6:
+            out[6] = 15.0 + 15.0 * c4 + c6
+    return out
+
+
+@lru_cache(maxsize=256)
+def _block_index(n_inputs: int, order: int, block: tuple[int, ...]) -> np.ndarray:
+    T = sorted_tuples(n_inputs, order)
+    idx = tuple_index(T[:, list(block)], n_inputs)
+    idx.setflags(write=False)
+    return idx
+
+
+def _partition_sum(values: dict[int, np.ndarray], n_inputs: int, order: int,
+                   coef) -> np.ndarray:
+    """sum over even set partitions rho of coef(rho) prod_R values[|R|][tuple restricted to R]."""
+    T = len(sorted_tuples(n_inputs, order))
+    out = np.zeros(T)
+    for part in even_partitions(order):
+        c = coef(part)
+        if c == 0:
+            continue
+        term = np.full(T, float(c))
+        for block in part:
+            term = term * values[len(block)][_block_index(n_inputs, order, block)]
+        out += term
+    return out
+
+
+def _validate(net: Network) -> None:
+    if net.depth != 1:
+        raise ValueError("exact correlators need one hidden layer; use estimate_correlators")
+    if net.d_out != 1:
+        raise ValueError(f"exact correlators need d_out = 1, got d_out = {net.d_out}")
+
+
+def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
+                       moments: dict[int, np.ndarray] | None = None,
+                       method: str = "auto") -> dict[int, np.ndarray]:
+    """Width-independent brackets B_n with G_n,c = sigma_w^n N^(1 - n/2) B_n (n >= 4).
+
+    ``B_2`` is C_2 (then G_2 = sigma_b^2 + sigma_w^2 B_2). Computing them once and calling
+    :func:`exact_correlators` with ``brackets=`` scans widths at no extra cost.
+
+    Parameters
+    ----------
+    net : Network
+        One hidden layer, d_out = 1 (width ignored).
+    X : array_like, shape (n_inputs, d_in)
+    orders : iterable of int
+        Even orders; all even orders up to the largest are computed.
+    moments : dict, optional
+        Precomputed single-neuron moments {k: C_k over sorted tuples} for even k <= max order.
+    method : str
+        Passed to :func:`nnqft.moments.single_neuron_moment_table`.
+
+    Returns
+    -------
+    dict {n: ndarray (T_n,)} over ``sorted_tuples(n_inputs, n)``.
+    """
+    _validate(net)
+    orders = check_orders(orders)
+    X = as_inputs(X, net.d_in)
+    n_x = X.shape[0]
+    top = max(orders)
+    e = weight_law_moments(net.weight_law, top)
+    if moments is None:
+        moments = single_neuron_moment_table(net, X, orders, method=method)
+    out = {2: np.asarray(moments[2], dtype=np.float64)}
+    for n in orders:
+        if n == 2:
+            continue
+
+        def coef(part):
+            k = len(part)
+            return (-1) ** (k - 1) * math.factorial(k - 1) * math.prod(e[len(b)] for b in part)
+
+        out[n] = _partition_sum(moments, n_x, n, coef)
+    return out
+
+
+def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
+                      brackets: dict[int, np.ndarray] | None = None,
+                      method: str = "auto") -> Correlators:
+    """Exact finite-width n-point and connected correlators of a one-hidden-layer network.
+
+    Parameters
+    ----------
+    net : Network
+        depth 1, d_out = 1; any activation; weight law "normal" (any even order) or
+        "uniform" (orders <= 6).
+    X : array_like, shape (n_inputs, d_in)
+    orders : iterable of int
+        Even orders >= 2; every even order up to the largest is included.
+    brackets : dict, optional
+        Output of :func:`connected_brackets` for the same net (any width) and X.
+    method : str
+        Moment method ("auto" or "quadrature"), see :mod:`nnqft.moments`.
+
+    Returns
+    -------
+    Correlators
+        ``exact=True``, no errors; ``full(n)``, ``connected(n)`` over sorted tuples, shape (T_n,).
+
+    Notes
+    -----
+    physics.md section 5 (formula in the module docstring); valid at every width N.
+    """
+    _validate(net)
+    orders = check_orders(orders)
+    X = as_inputs(X, net.d_in)
+    n_x = X.shape[0]
+    if brackets is None:
+        brackets = connected_brackets(net, X, orders, method=method)
+    N = net.last_width
+    sw, sb = net.sigma_w, net.sigma_b
+    conn = {2: sb**2 + sw**2 * np.asarray(brackets[2])}
+    for n in orders:
+        if n > 2:
+            conn[n] = sw**n * float(N) ** (1 - n / 2) * np.asarray(brackets[n])
+    full = {n: _partition_sum(conn, n_x, n, lambda part: 1) for n in orders}
+    return Correlators(
+        inputs=X,
+        network=net,
+        orders=orders,
+        kernel=gp_kernel(net, X),
+        full_values=full,
+        connected_values=conn,
+        exact=True,
+        n_networks=None,
+        estimator=None,
+        meta={"method": "exact one-hidden-layer (physics.md section 5)",
+              "moments": method},
+    )
+
+
+def exact_correlators_widths(net: Network, X, widths: Iterable[int],
+                             orders: Iterable[int] = (2, 4, 6), *,
+                             method: str = "auto") -> list[Correlators]:
+    """:func:`exact_correlators` for several widths, computing the moments once."""
+    br = connected_brackets(net, X, orders, method=method)
+    return [exact_correlators(net.replace(width=int(w)), X, orders, brackets=br, method=method)
+            for w in widths]
