@@ -200,7 +200,7 @@ def _clean_breaks(pts, lo: float, hi: float, max_width: float | None = None) -> 
     p = np.asarray(keep)
     if max_width is not None:
         out = [p[0]]
-        for a, b in zip(p[:-1], p[1:]):
+        for a, b in zip(p[:-1], p[1:], strict=False):
             m = max(1, int(math.ceil((b - a) / max_width - 1e-9)))
             out.extend(a + (b - a) * np.arange(1, m + 1) / m)
         p = np.asarray(out)
@@ -260,7 +260,7 @@ def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None) 
             u_grids = []
             for b in others:
                 ub = [0.0]
-                for xa, xb in zip(X[:, a], X[:, b]):
+                for xa, xb in zip(X[:, a], X[:, b], strict=False):
                     if xa != 0 and abs(xb / xa) < 1.0:
                         ub.append(xb / xa)
                 u_grids.append(_composite(_clean_breaks(ub, -1.0, 1.0, max_width=0.5), qu))
@@ -268,9 +268,7 @@ def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None) 
                 U = np.stack(np.meshgrid(*[g[0] for g in u_grids], indexing="ij"), -1)
                 U = U.reshape(-1, d - 1)
                 Wu = np.ones(U.shape[0])
-                for j, wj in enumerate(
-                    np.meshgrid(*[g[1] for g in u_grids], indexing="ij")
-                ):
+                for wj in np.meshgrid(*[g[1] for g in u_grids], indexing="ij"):
                     Wu = Wu * wj.ravel()
             else:
                 U = np.zeros((1, 0))

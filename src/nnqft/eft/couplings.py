@@ -1,0 +1,392 @@
+"""Tree-level couplings from correlators: lambda per 4-tuple, kappa per 6-tuple.
+
+Convention of this project (physics.md section 6)::
+
+    S[phi] = (1/2) int int phi K_w^(-1) phi + int_{|y_a| < Lambda} d^d y [ lambda/4! phi^4 + kappa/6! phi^6 ]
+
+so that at tree level, with Delta = K - sigma_b^2 on every leg,
+
+    G4_c = -lambda I_4,        G6_c = -kappa I_6 + lambda^2 sum_10 J(abc|def).
+
+Measured couplings per tuple:
+
+    lambda(t) = -G4_c(t) / I_4(t)
+    kappa(t)  = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t),   lambda_bar = tuple mean of lambda
+
+A local interaction predicts the same value on every tuple; the spread across tuples (standard
+deviation, ddof = 0, unweighted over the sorted tuples) measures non-locality. Monte Carlo errors
+come from the jackknife over the leave-one-batch-out replicates of the correlators (G4_c and
+G6_c are correlated; lambda_bar inside kappa is recomputed on every replicate).
+
+Conversions (:func:`to_hms`, :func:`to_els`): [HMS] write lambda_HMS f^4 without 1/4!, so
+lambda = 24 lambda_HMS; the [HMS] code's sign is lambda_code = (G4 - G4_GP)/(24 I_4) =
+-lambda/24. [ELS] write u_4 phi^4/4! and u_6 phi^6/6!, so u_4 = lambda, u_6 = kappa in the raw
+normalisation; their canonical normalisation (unit p^2 coefficient, physics.md section 8 (b))
+divides by Z_0^2 and Z_0^3, Z_0 = A / mu^2.
+
+References
+----------
+[HMS] Halverson, Maiti, Stoner, arXiv:2008.08601. [ELS] Erbin, Lahoche, Ousmane Samary,
+arXiv:2108.01403.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..correlators import Correlators, jackknife_error
+from ..kernels import kinetic_parameters
+from ..networks import Network
+from .integrals import check_cutoff, exchange_sums, vertex_integrals
+
+__all__ = [
+    "CONVENTION",
+    "CouplingFit",
+    "SexticFit",
+    "couplings",
+    "sextic_couplings",
+    "couplings_from_connected",
+    "to_hms",
+    "to_els",
+    "resolve_network",
+]
+
+#: The sign and normalisation convention of every coupling in :mod:`nnqft.eft`.
+CONVENTION = "S = ... + lambda/4! phi^4"
+SEXTIC_CONVENTION = "S = ... + lambda/4! phi^4 + kappa/6! phi^6"
+
+_KERNEL_FIELDS = ("activation", "depth", "d_in", "sigma_w", "sigma_b")
+
+
+def resolve_network(c: Correlators, net: Network | None) -> Network:
+    """The network whose kernel defines Delta: ``net`` if given (it must share the kernel
+    parameters of ``c.network``: activation, depth, d_in, sigma_w, sigma_b), else ``c.network``."""
+    if net is None:
+        return c.network
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be an nnqft.Network, got {type(net).__name__}")
+    a, b = net.canonical(), c.network.canonical()
+    diff = [k for k in _KERNEL_FIELDS if a[k] != b[k]]
+    if diff:
+        raise ValueError(
+            "net does not match the network of the correlators in " + ", ".join(diff)
+        )
+    return net
+
+
+def _summary(values: np.ndarray):
+    return float(np.mean(values)), float(np.std(values))
+
+
+def _rep_summary(reps: np.ndarray | None):
+    if reps is None:
+        return None, None
+    return (float(jackknife_error(reps.mean(axis=1))),
+            float(jackknife_error(reps.std(axis=1))))
+
+
+@dataclass
+class CouplingFit:
+    """Quartic coupling per sorted 4-tuple, in the convention S = ... + lambda/4! phi^4.
+
+    Attributes
+    ----------
+    tuples : ndarray (T, 4)
+        Sorted input-index tuples.
+    cutoff : float
+        Lambda (``math.inf`` allowed).
+    lam : ndarray (T,)
+        lambda(t) = -G4_c(t) / I_4(t).
+    lam_err : ndarray (T,) or None
+        Jackknife standard errors (None for exact correlators).
+    I4 : ndarray (T,)
+        Vertex integrals I_4(t; Lambda).
+    mean, spread : float
+        Unweighted tuple mean and standard deviation (ddof = 0) of lambda.
+    mean_err, spread_err : float or None
+        Jackknife errors of ``mean`` and ``spread``.
+    replicates : ndarray (B, T) or None
+        Leave-one-batch-out replicates of lambda.
+    exact : bool
+    network : Network
+    """
+
+    tuples: np.ndarray
+    cutoff: float
+    lam: np.ndarray
+    lam_err: np.ndarray | None
+    I4: np.ndarray
+    mean: float
+    spread: float
+    mean_err: float | None
+    spread_err: float | None
+    replicates: np.ndarray | None
+    exact: bool
+    network: Network
+    convention: str = CONVENTION
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The ``nnqft couplings --json`` object (infinite cutoff -> None)."""
+        return {
+            "convention": self.convention,
+            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
+            "tuples": np.asarray(self.tuples).tolist(),
+            "lambda": self.lam.tolist(),
+            "lambda_err": None if self.lam_err is None else self.lam_err.tolist(),
+            "I4": self.I4.tolist(),
+            "lambda_mean": self.mean,
+            "lambda_spread": self.spread,
+            "lambda_mean_err": self.mean_err,
+            "lambda_spread_err": self.spread_err,
+            "exact": self.exact,
+        }
+
+
+@dataclass
+class SexticFit:
+    """Sextic coupling per sorted 6-tuple, convention S = ... + kappa/6! phi^6.
+
+    kappa(t) = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t) (physics.md section 6).
+
+    Attributes
+    ----------
+    tuples : ndarray (T6, 6)
+    cutoff : float
+    kappa, kappa_err : ndarray (T6,), ndarray or None
+    I6, J10 : ndarray (T6,)
+        I_6(t) and sum over the 10 splits into triples of J.
+    lambda_bar : float
+        Tuple mean of lambda used in the exchange term.
+    mean, spread, mean_err, spread_err : float, float, float or None, float or None
+        Unweighted tuple mean and std (ddof = 0) of kappa and their jackknife errors.
+    replicates : ndarray (B, T6) or None
+    quartic : CouplingFit
+        The quartic fit at the same cutoff (lambda, its mean and errors).
+    """
+
+    tuples: np.ndarray
+    cutoff: float
+    kappa: np.ndarray
+    kappa_err: np.ndarray | None
+    I6: np.ndarray
+    J10: np.ndarray
+    lambda_bar: float
+    mean: float
+    spread: float
+    mean_err: float | None
+    spread_err: float | None
+    replicates: np.ndarray | None
+    exact: bool
+    quartic: CouplingFit
+    convention: str = SEXTIC_CONVENTION
+
+    def to_dict(self) -> dict:
+        return {
+            "convention": self.convention,
+            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
+            "tuples": np.asarray(self.tuples).tolist(),
+            "kappa": self.kappa.tolist(),
+            "kappa_err": None if self.kappa_err is None else self.kappa_err.tolist(),
+            "I6": self.I6.tolist(),
+            "J10": self.J10.tolist(),
+            "lambda_bar": self.lambda_bar,
+            "kappa_mean": self.mean,
+            "kappa_spread": self.spread,
+            "kappa_mean_err": self.mean_err,
+            "kappa_spread_err": self.spread_err,
+            "exact": self.exact,
+        }
+
+
+def couplings_from_connected(
+    G4c: np.ndarray, I4: np.ndarray, *, errors: np.ndarray | None = None,
+    replicates: np.ndarray | None = None,
+):
+    """lambda = -G4_c / I_4 with errors; returns (lam, lam_err, lam_replicates).
+
+    Errors: from the replicates (B, T) when given (jackknife), else ``errors / |I4|``.
+    """
+    G4c = np.asarray(G4c, dtype=np.float64)
+    I4 = np.asarray(I4, dtype=np.float64)
+    if not (np.all(np.isfinite(G4c)) and np.all(np.isfinite(I4))):
+        raise ValueError("G4_c and I_4 must be finite")
+    if np.any(I4 == 0):
+        raise ValueError("I_4 vanishes on some tuple: the coupling is undefined there")
+    lam = -G4c / I4
+    reps = None
+    if replicates is not None:
+        reps = -np.asarray(replicates, dtype=np.float64) / I4
+        err = jackknife_error(reps)
+    elif errors is not None:
+        err = np.asarray(errors, dtype=np.float64) / np.abs(I4)
+    else:
+        err = None
+    return lam, err, reps
+
+
+def couplings(
+    c: Correlators, net: Network | None = None, cutoff=math.inf, *, method: str = "auto",
+    I4: np.ndarray | None = None,
+) -> CouplingFit:
+    """Quartic coupling lambda per sorted 4-tuple from exact or Monte Carlo correlators.
+
+    lambda(t) = -G4_c(t) / I_4(t; Lambda) in the convention S = ... + lambda/4! phi^4
+    (physics.md section 6; [HMS] eq. for lambda with lambda = 24 lambda_HMS).
+
+    Parameters
+    ----------
+    c : Correlators
+        Must hold order 4.
+    net : Network, optional
+        Defaults to ``c.network``; if given it must share its kernel parameters.
+    cutoff : float
+        Lambda > 0 or ``math.inf`` (gauss and cos; erf/relu need a finite cutoff).
+    method : str
+        Vertex-integral method (see :func:`nnqft.eft.vertex_integrals`).
+    I4 : ndarray, optional
+        Precomputed I_4 over ``c.tuples(4)`` (e.g. when scanning many widths at one cutoff).
+
+    Returns
+    -------
+    CouplingFit
+        Per tuple lambda and (Monte Carlo) jackknife errors; unweighted tuple mean, spread
+        (std, ddof = 0) and their jackknife errors. Without replicates but with standard
+        errors, ``mean_err`` treats the tuples as independent (an underestimate in general)
+        and ``spread_err`` is None.
+    """
+    if not isinstance(c, Correlators):
+        raise TypeError(f"c must be a Correlators object, got {type(c).__name__}")
+    net = resolve_network(c, net)
+    L = check_cutoff(cutoff)
+    if 4 not in c.orders:
+        raise ValueError("the correlators do not hold order 4")
+    T = c.tuples(4)
+    if I4 is None:
+        I4 = vertex_integrals(net, c.inputs, T, L, method=method)
+    I4 = np.asarray(I4, dtype=np.float64)
+    if I4.shape != (len(T),):
+        raise ValueError(f"I4 must have shape ({len(T)},), got {I4.shape}")
+    reps = None if c.exact else c.replicates("connected", 4)
+    errs = None if c.exact else c.connected_err(4)
+    lam, err, lam_reps = couplings_from_connected(c.connected(4), I4, errors=errs, replicates=reps)
+    mean, spread = _summary(lam)
+    if lam_reps is not None:
+        mean_err, spread_err = _rep_summary(lam_reps)
+    elif err is not None:
+        mean_err, spread_err = float(np.sqrt(np.sum(err**2)) / len(err)), None
+    else:
+        mean_err = spread_err = None
+    return CouplingFit(
+        tuples=np.asarray(T), cutoff=L, lam=lam, lam_err=err, I4=I4, mean=mean, spread=spread,
+        mean_err=mean_err, spread_err=spread_err, replicates=lam_reps, exact=bool(c.exact),
+        network=net,
+    )
+
+
+def sextic_couplings(
+    c: Correlators, net: Network | None = None, cutoff=math.inf, *, method: str = "auto",
+    quartic: CouplingFit | None = None, I6: np.ndarray | None = None,
+    J10: np.ndarray | None = None,
+) -> SexticFit:
+    """Sextic coupling kappa per sorted 6-tuple (and the quartic fit) from one call.
+
+    kappa(t) = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t), with lambda_bar the tuple mean
+    of lambda at the same cutoff and both vertices of J integrated over [-Lambda, Lambda]^d
+    (physics.md section 6: the connected-to-1PI relation at tree level, so kappa is the local
+    approximation of Gamma^(6)). Convention S = ... + lambda/4! phi^4 + kappa/6! phi^6.
+
+    Parameters
+    ----------
+    c : Correlators
+        Must hold orders 4 and 6.
+    net, cutoff, method
+        As for :func:`couplings`. Gauss/cos at Lambda = inf use closed forms throughout.
+    quartic : CouplingFit, optional
+        A precomputed :func:`couplings` result at the same cutoff.
+    I6, J10 : ndarray, optional
+        Precomputed I_6 and sum_10 J over ``c.tuples(6)``.
+
+    Returns
+    -------
+    SexticFit
+        ``kappa``, ``kappa_err`` (jackknife; lambda_bar recomputed per replicate), ``mean``,
+        ``spread`` (std ddof = 0), ``mean_err``, ``spread_err`` and the quartic fit.
+    """
+    if not isinstance(c, Correlators):
+        raise TypeError(f"c must be a Correlators object, got {type(c).__name__}")
+    net = resolve_network(c, net)
+    L = check_cutoff(cutoff)
+    if 6 not in c.orders or 4 not in c.orders:
+        raise ValueError("the correlators must hold orders 4 and 6")
+    if quartic is None:
+        quartic = couplings(c, net, L, method=method)
+    elif quartic.cutoff != L:
+        raise ValueError("the quartic fit was made at a different cutoff")
+    T6 = c.tuples(6)
+    if I6 is None:
+        I6 = vertex_integrals(net, c.inputs, T6, L, method=method)
+    if J10 is None:
+        J10 = exchange_sums(net, c.inputs, L, method=method)
+    I6 = np.asarray(I6, dtype=np.float64)
+    J10 = np.asarray(J10, dtype=np.float64)
+    if np.any(I6 == 0):
+        raise ValueError("I_6 vanishes on some tuple: kappa is undefined there")
+    lb = quartic.mean
+    kappa = -(c.connected(6) - lb**2 * J10) / I6
+    reps = None
+    err = None
+    mean_err = spread_err = None
+    g6_reps = None if c.exact else c.replicates("connected", 6)
+    if g6_reps is not None and quartic.replicates is not None:
+        lb_reps = quartic.replicates.mean(axis=1)  # (B,)
+        reps = -(g6_reps - (lb_reps**2)[:, None] * J10) / I6
+        err = jackknife_error(reps)
+        mean_err, spread_err = _rep_summary(reps)
+    elif not c.exact and c.connected_err(6) is not None:
+        e6 = c.connected_err(6)
+        e_lb = quartic.mean_err or 0.0
+        err = np.sqrt(e6**2 + (2 * lb * e_lb * J10) ** 2) / np.abs(I6)
+        mean_err = float(np.sqrt(np.sum(err**2)) / len(err))
+    mean, spread = _summary(kappa)
+    return SexticFit(
+        tuples=np.asarray(T6), cutoff=L, kappa=kappa, kappa_err=err, I6=I6, J10=J10,
+        lambda_bar=lb, mean=mean, spread=spread, mean_err=mean_err, spread_err=spread_err,
+        replicates=reps, exact=bool(c.exact), quartic=quartic,
+    )
+
+
+# ---------------------------------------------------------------------------- conversions
+def to_hms(lam, *, code: bool = False):
+    """Convert lambda (this project) to [HMS]'s quartic coupling.
+
+    [HMS] write lambda_HMS f^4 without the 1/4!, so lambda_HMS = lambda / 24 (``code=False``).
+    The [HMS] code defines lambda_code = (G4_exp - G4_GP) / (24 I_4) = -lambda / 24
+    (``code=True``): e.g. ReLU lambda N Lambda^5 = -300 is their 12.5.
+    """
+    lam = np.asarray(lam, dtype=np.float64) if not np.isscalar(lam) else float(lam)
+    return -lam / 24.0 if code else lam / 24.0
+
+
+def to_els(value, order: int = 4, *, normalisation: str = "raw", net: Network | None = None):
+    """Convert lambda (order 4) or kappa (order 6) to [ELS]'s u_4 or u_6.
+
+    [ELS] write u_4 phi^4 / 4! and u_6 phi^6 / 6!, so in the raw normalisation (kinetic term
+    K_w^(-1)) u_4 = lambda and u_6 = kappa. ``normalisation="canonical"`` rescales the field to
+    a unit p^2 coefficient of the truncated kinetic term Z_0 (p^2 + mu^2) (physics.md section 8
+    (b)): u_4 = lambda / Z_0^2, u_6 = kappa / Z_0^3, with Z_0 = A / mu^2 of ``net`` (gauss, cos).
+    """
+    if order not in (4, 6):
+        raise ValueError(f"order must be 4 or 6, got {order!r}")
+    v = np.asarray(value, dtype=np.float64) if not np.isscalar(value) else float(value)
+    if normalisation == "raw":
+        return v
+    if normalisation != "canonical":
+        raise ValueError(f"normalisation must be 'raw' or 'canonical', got {normalisation!r}")
+    if net is None:
+        raise ValueError("the canonical normalisation needs the network (for Z_0)")
+    Z0 = kinetic_parameters(net)["Z0"]
+    return v / Z0 ** (order // 2)
