@@ -1,0 +1,305 @@
+"""The LPA facade: ``nnqft.frg.LPA(dim, components, regulator, kinetic)`` (design.md section 3)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from .fixedpoint import FixedPoint, polynomial_fixed_point
+from .flow import FlowResult, integrate_polynomial
+from .kinetic import Kinetic, as_kinetic
+from .polynomial import DimensionfulSystem, FixedPointSystem, phi_to_rho, rho_to_phi
+from .regulators import (
+    check_regulator,
+    dimensionful_poles,
+    dimensionless_poles,
+    threshold_function,
+    v_d,
+)
+
+__all__ = ["LPA", "PhiFlowSystem", "phi_power_flow_system"]
+
+
+def _check_order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 2:
+        raise ValueError(f"order must be an integer >= 2, got {order!r}")
+    return int(order)
+
+
+class LPA:
+    """Local potential approximation (eta = 0) for an O(n) scalar in d dimensions.
+
+    Parameters
+    ----------
+    dim : real d >= 0.
+    components : n >= 1 (n = 1: a single output; rho = phi^2/2).
+    regulator : ``"litim"``, ``"exponential"``, ``"gaussian"`` (for Z = Z0 (p^2 + m2)) or
+        ``"litim_spectral"`` (any monotone Z), physics.md section 7.
+    kinetic : None (Z = p^2), ``P2Kinetic(Z0, m2)``, ``ExponentialKinetic(A, mu2)``, any
+        ``Kinetic``, or a pair of callables (Z, dZ).
+
+    Notes
+    -----
+    Flow (physics.md section 7; [L01], [L02], [DUP]):
+    d_t U = v_d k^d [(n-1) T_k(U') + T_k(U' + 2 rho U'')], T_k the regulator's threshold
+    function (Litim: k^2 / (k^2 + m); litim_spectral: k^2 Z'(k^2) / (Z(k^2) + m)).
+    """
+
+    def __init__(self, dim: float = 3, components: int = 1, regulator: str = "litim",
+                 kinetic=None):
+        try:
+            d = float(dim)
+        except (TypeError, ValueError):
+            raise ValueError(f"dim must be a real number >= 0, got {dim!r}") from None
+        if not math.isfinite(d) or d < 0:
+            raise ValueError(f"dim must be a real number >= 0, got {dim!r}")
+        if isinstance(components, bool) or not isinstance(components, (int, np.integer)) \
+                or components < 1:
+            raise ValueError(f"components must be an integer >= 1, got {components!r}")
+        self.dim = d
+        self.components = int(components)
+        self.kinetic: Kinetic = as_kinetic(kinetic)
+        check_regulator(regulator, self.kinetic)
+        self.regulator = regulator
+
+    def __repr__(self) -> str:
+        return (f"LPA(dim={self.dim:g}, components={self.components}, "
+                f"regulator={self.regulator!r}, kinetic={self.kinetic!r})")
+
+    # ----- dimensionless problem -------------------------------------------------------------
+    def threshold(self, w, derivative: int = 0):
+        """Dimensionless threshold function l(w) of this regulator (Z = p^2)."""
+        return threshold_function(self.regulator, self.dim, w, derivative)
+
+    def _dimensionless_poles(self):
+        return dimensionless_poles(self.regulator, self.kinetic, self.dim)
+
+    def fixed_point_system(self, order: int, expand_about: str = "minimum") -> FixedPointSystem:
+        """The dimensionless polynomial system (``.equations``, ``.rhs``, ``.beta``)."""
+        _check_order(order)
+        _check_about(expand_about)
+        return FixedPointSystem(order, self.dim, self.components, self._dimensionless_poles(),
+                                expand_about)
+
+    def fixed_point(self, method: str = "polynomial", order: int = 16,
+                    expand_about: str = "minimum", **kw) -> FixedPoint:
+        """Wilson-Fisher fixed point and exponents.
+
+        Parameters
+        ----------
+        method : ``"polynomial"`` (Newton on the order-M truncation, continuation in M),
+            ``"grid"`` (Newton on a finite-difference grid in r; options ``n_points``,
+            ``r_max``), ``"shooting"`` (integrate the fixed-point ODE from r = 0 and bisect on
+            u'(0); options ``r_max``).
+        order : truncation order M >= 2 (polynomial only).
+        expand_about : ``"minimum"`` (default) or ``"zero"``.
+        """
+        poles = self._dimensionless_poles()
+        if method == "polynomial":
+            _check_order(order)
+            _check_about(expand_about)
+            return polynomial_fixed_point(self.dim, self.components, poles, order, expand_about,
+                                          regulator=self.regulator, **kw)
+        if method == "grid":
+            from .grid import grid_fixed_point
+
+            return grid_fixed_point(self, **kw)
+        if method == "shooting":
+            from .shooting import shooting_fixed_point
+
+            return shooting_fixed_point(self, **kw)
+        raise ValueError(f"unknown method {method!r}; choose polynomial, grid or shooting")
+
+    # ----- dimensionful flows ----------------------------------------------------------------
+    def _poles_at(self, k):
+        return dimensionful_poles(self.regulator, self.kinetic, self.dim, k)
+
+    def flow_system(self, order: int, expand_about: str = "zero") -> DimensionfulSystem:
+        """Dimensionful polynomial system d/dt, t = ln k, in rho-derivatives lambda_j."""
+        _check_order(order)
+        _check_about(expand_about)
+        return DimensionfulSystem(order, self.dim, self.components, self._poles_at,
+                                  v_d(self.dim), expand_about)
+
+    def flow(self, initial, k_span, method: str = "polynomial", *, order: int | None = None,
+             expand_about: str = "zero", blowup_threshold: float = 1e6,
+             blowup_coupling: str | None = "auto", pole_tol: float = 1e-10, rtol: float = 1e-10,
+             atol: float = 1e-12, n_points: int = 400, solver: str = "Radau",
+             **grid_options) -> FlowResult:
+        """Integrate a dimensionful flow from ``k_span[0]`` to ``k_span[1]``.
+
+        Parameters
+        ----------
+        initial : polynomial about zero: ``[u2, u4, ..., u2M]`` or ``{"u2": .., "u4": ..}`` with
+            U = sum u_2j phi^(2j)/(2j)! ([ELS] convention, phi^2 = 2 rho for any n); about the
+            minimum: ``[kappa, lambda2, ..., lambdaM]`` or ``{"kappa": .., "lambda2": ..}``
+            (lambda_j = U^(j)(kappa)); grid: a callable U'(rho) or ``{"u2":.., ...}``.
+        k_span : (k_start, k_end); polynomial flows may go either way, grid flows only down.
+        method : ``"polynomial"`` or ``"grid"`` (grid options: ``rho_max``, ``n_points``,
+            ``convexity_tol``).
+        order : polynomial order M (default: the number of couplings given).
+        blowup_threshold, blowup_coupling : the flow stops with status ``"diverged"`` and
+            ``k_star`` when |coupling| passes the threshold (``"auto"``: u4 about zero, lambda2
+            about the minimum; None: any coupling).
+        pole_tol : the flow also stops when a denominator (Z(k^2) + U' + 2 rho U'')/Z(k^2)
+            (relative) falls below this.
+
+        Returns
+        -------
+        FlowResult (see its docstring for k_star).
+        """
+        if method == "grid":
+            from .grid import grid_flow
+
+            return grid_flow(self, initial, k_span, rtol=min(rtol * 1e4, 1e-6),
+                             n_keep=min(n_points, 200), **grid_options)
+        if method != "polynomial":
+            raise ValueError(f"unknown flow method {method!r}; choose polynomial or grid")
+        if grid_options:
+            raise ValueError(f"unexpected options for a polynomial flow: {sorted(grid_options)}")
+        _check_about(expand_about)
+        if expand_about == "zero":
+            u = _initial_phi(initial)
+            M = _check_order(order if order is not None else len(u))
+            u = np.concatenate([u, np.zeros(max(0, M - len(u)))])[:M]
+            y0 = phi_to_rho(u)
+            names = [f"u{2 * j}" for j in range(1, M + 1)]
+            system = self.flow_system(M, "zero")
+            bidx = _blow_index(blowup_coupling, names, "u4")
+            res = integrate_polynomial(system, y0, k_span, to_output=lambda y, s: rho_to_phi(y),
+                                       names=names, blowup_index=bidx,
+                                       blowup_threshold=blowup_threshold, pole_tol=pole_tol,
+                                       rtol=rtol, atol=atol, n_points=n_points, solver=solver)
+        else:
+            y0 = _initial_minimum(initial)
+            M = _check_order(order if order is not None else len(y0))
+            y0 = np.concatenate([y0, np.zeros(max(0, M - len(y0)))])[:M]
+            if y0[0] < 0:
+                raise ValueError("kappa must be >= 0 (use expand_about='zero' in the symmetric "
+                                 "phase)")
+            names = ["kappa"] + [f"lambda{j}" for j in range(1, M + 1)]
+            sys_min = self.flow_system(M, "minimum")
+            sys_zero = self.flow_system(M, "zero")
+
+            def out(y, s):
+                if s is sys_min:
+                    return np.concatenate([[y[0], 0.0], y[1:]])
+                return np.concatenate([[0.0], y])
+
+            def kappa_zero(t, y):
+                return y[0]
+
+            bidx = _blow_index(blowup_coupling, names, "lambda2")
+            res = integrate_polynomial(sys_min, y0, k_span, to_output=out, names=names,
+                                       blowup_index=bidx, blowup_threshold=blowup_threshold,
+                                       pole_tol=pole_tol, rtol=rtol, atol=atol,
+                                       n_points=n_points, solver=solver,
+                                       switch=(kappa_zero, sys_zero, lambda y: y))
+        res.attrs.update({"dim": self.dim, "components": self.components,
+                          "regulator": self.regulator, "kinetic": repr(self.kinetic),
+                          "expand_about": expand_about, "order": M})
+        return res
+
+
+def _check_about(expand_about):
+    if expand_about not in ("minimum", "zero"):
+        raise ValueError(f"expand_about must be 'minimum' or 'zero', got {expand_about!r}")
+
+
+def _blow_index(name, names, default):
+    if name is None:
+        return None
+    name = default if name == "auto" else name
+    if name not in names:
+        return None if name == default else _raise(f"blowup_coupling {name!r} not in {names}")
+    return names.index(name)
+
+
+def _raise(msg):
+    raise ValueError(msg)
+
+
+def _initial_phi(initial) -> np.ndarray:
+    if isinstance(initial, Mapping):
+        keys = sorted(initial, key=lambda s: int(str(s)[1:]) if str(s)[1:].isdigit() else -1)
+        bad = [k for k in keys if not (str(k).startswith("u") and str(k)[1:].isdigit()
+                                       and int(str(k)[1:]) % 2 == 0 and int(str(k)[1:]) >= 2)]
+        if bad:
+            raise ValueError(f"initial couplings must be named u2, u4, u6, ...; got {bad}")
+        M = max(int(str(k)[1:]) for k in keys) // 2
+        u = np.zeros(M)
+        for k_, v in initial.items():
+            u[int(str(k_)[1:]) // 2 - 1] = float(v)
+        return u
+    u = np.asarray(initial, dtype=float).ravel()
+    if len(u) < 1 or not np.all(np.isfinite(u)):
+        raise ValueError("initial couplings must be a non-empty list of finite numbers")
+    return u
+
+
+def _initial_minimum(initial) -> np.ndarray:
+    if isinstance(initial, Mapping):
+        if "kappa" not in initial:
+            raise ValueError("initial couplings about the minimum need 'kappa'")
+        js = [int(k[6:]) for k in initial if k.startswith("lambda") and k[6:].isdigit()]
+        if not js or min(js) < 2:
+            raise ValueError("initial couplings about the minimum: kappa, lambda2, lambda3, ...")
+        y = np.zeros(max(js))
+        y[0] = float(initial["kappa"])
+        for j in js:
+            y[j - 1] = float(initial[f"lambda{j}"])
+        return y
+    y = np.asarray(initial, dtype=float).ravel()
+    if len(y) < 2 or not np.all(np.isfinite(y)):
+        raise ValueError("initial about the minimum: [kappa, lambda2, ...] (finite numbers)")
+    return y
+
+
+class PhiFlowSystem:
+    """Flow of the [ELS] couplings u_2, ..., u_2M (U = sum u_2j phi^(2j)/(2j)!) about phi = 0.
+
+    For the network <-> FRG bridge: integrate with any solver, in k (``rhs_k``, ``jac_k``) or in
+    t = ln k (``rhs_t``, ``jac_t``). ``denominator(k, u)`` is the smallest relative propagator
+    denominator (Z(k^2) + U''(0))/Z(k^2) over the poles (the flow has a pole where it reaches 0);
+    use it with a blow-up threshold on |u4| as a terminal event to get k*, or simply call
+    ``LPA.flow`` which does both.
+
+    For n = 1, Litim, Z = p^2, M = 3 this is exactly the system of physics.md section 7
+    (d_t u_2 = -v_d k^(d+2) u_4 / D^2, ...), derived mechanically.
+    """
+
+    def __init__(self, lpa: LPA, order: int):
+        self.lpa = lpa
+        self.order = _check_order(order)
+        self._sys = lpa.flow_system(self.order, "zero")
+        self.names = [f"u{2 * j}" for j in range(1, self.order + 1)]
+
+    def rhs_t(self, t, u):
+        return rho_to_phi(self._sys.rhs(t, phi_to_rho(np.asarray(u))))
+
+    def rhs_k(self, k, u):
+        return self.rhs_t(np.log(k), u) / k
+
+    def jac_t(self, t, u):
+        from .polynomial import complex_step_jacobian
+
+        return complex_step_jacobian(lambda x: self.rhs_t(t, x), u)
+
+    def jac_k(self, k, u):
+        return self.jac_t(np.log(k), u) / k
+
+    def denominator(self, k, u):
+        return self._sys.rhs_and_denominator(np.log(k), phi_to_rho(np.asarray(u)))[1]
+
+
+def phi_power_flow_system(order: int, dim: float = 1, components: int = 1,
+                          regulator: str = "litim", kinetic=None) -> PhiFlowSystem:
+    """Flow system of the phi^(2M) truncation about zero in [ELS] couplings u_2, ..., u_2M.
+
+    ``order`` = M (phi^6: M = 3). Returns a ``PhiFlowSystem``.
+    Example: ``phi_power_flow_system(3, dim=1, regulator="litim_spectral",
+    kinetic=ExponentialKinetic(A, mu2)).rhs_k(k, [0.0, u4, u6])``.
+    """
+    return PhiFlowSystem(LPA(dim, components, regulator, kinetic), order)
