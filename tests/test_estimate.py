@@ -164,10 +164,10 @@ def test_deep_two_point_shows_finite_width_shift():
     assert (K - g2) / err > 4.5  # the 1/N shift is resolved
 
 
-def _diag(net, X, M, seed):
+def _diag(net, X, M, seed, orders=(4, 6)):
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        c = estimate_correlators(net, X, orders=(4, 6), n_networks=M, seed=seed)
+        c = estimate_correlators(net, X, orders=orders, n_networks=M, seed=seed)
     fired_warning = any(issubclass(w.category, HeavyTailWarning) for w in rec)
     assert fired_warning == c.meta["heavy_tail"]["fired"]
     return c.meta["heavy_tail"]
@@ -222,3 +222,11 @@ def test_bad_inputs_and_networks():
         args.update(kw)
         with pytest.raises(ValueError, match=match):
             nq.Network(**args)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_heavy_tail_diagnostic_order4(seed):
+    """Order 4 only (the [ELS] coupling): still fires for Gauss-net, sigma_b = 1, N = 1000."""
+    assert _diag(nq.Network("gauss", width=1000, sigma_b=1.0), HMS_GAUSS, 5000, seed, (4,))["fired"]
+    assert not _diag(nq.Network("erf", width=1000), HMS_ERF, 5000, seed, (4,))["fired"]
+    assert not _diag(nq.Network("gauss", width=1000, sigma_b=0.3), HMS_GAUSS, 5000, seed, (4,))["fired"]

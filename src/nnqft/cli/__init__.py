@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -43,9 +44,14 @@ def _register() -> None:
                 raise
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"nnqft: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point with the error contract: one line on stderr and exit 2 (input) or 1 (failure)."""
     _register()
+    warnings.formatwarning = _format_warning
     debug = bool(os.environ.get("NNQFT_DEBUG"))
     try:
         cli.main(args=argv, prog_name="nnqft", standalone_mode=False)
