@@ -97,12 +97,15 @@ def test_subprocess_error_contract():
     assert "Traceback" not in proc.stderr
 
 
-def test_heavy_tail_warning_goes_to_stderr(capsys):
-    status, out, err = run_cli(capsys, "correlators", "--net", "gauss", "--width", "1000",
-                               "--sigma-b", "1", "--inputs", "[-0.01, -0.006, -0.002, 0.002, 0.006, 0.01]",
-                               "--order", "6",
-                               "--networks", "5000", "--json", "--quiet")
-    assert status == 0
-    obj = json.loads(out)  # stdout is exactly one JSON object
+def test_heavy_tail_warning_goes_to_stderr():
+    """A real process (pytest would capture Python warnings in-process)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnqft", "correlators", "--net", "gauss", "--width", "1000",
+         "--sigma-b", "1", "--inputs", "[-0.01, -0.006, -0.002, 0.002, 0.006, 0.01]",
+         "--order", "6", "--networks", "5000", "--json", "--quiet"],
+        capture_output=True, text=True)
+    assert proc.returncode == 0
+    obj = json.loads(proc.stdout)  # stdout is exactly one JSON object
     assert obj["diagnostics"]["fired"] is True
-    assert "heavy tails" in err and err.startswith("nnqft: warning:")
+    assert proc.stderr.startswith("nnqft: warning:") and "heavy tails" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
