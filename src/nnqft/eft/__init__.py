@@ -28,6 +28,9 @@ from .integrals import (
     vertex_integrals,
     vertex_log_derivatives,
 )
+from .locality import LocalityFit, fit_local_nonlocal, linear_fit, locality_basis, locality_table
+from .predict import SixPointPrediction, hms_six_point_prediction, six_point_vs_cutoff
+from .running import RunningFit, beta_function, loglog_slope, running
 
 __all__ = [
     "CONVENTION",
@@ -46,4 +49,16 @@ __all__ = [
     "vertex_integral",
     "vertex_integrals",
     "vertex_log_derivatives",
+    "LocalityFit",
+    "fit_local_nonlocal",
+    "linear_fit",
+    "locality_basis",
+    "locality_table",
+    "SixPointPrediction",
+    "hms_six_point_prediction",
+    "six_point_vs_cutoff",
+    "RunningFit",
+    "beta_function",
+    "loglog_slope",
+    "running",
 ]

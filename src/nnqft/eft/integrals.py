@@ -212,7 +212,8 @@ def _default_q(d: int) -> tuple[int, int]:
     return {1: (20, 1), 2: (16, 16), 3: (10, 10)}[d]
 
 
-def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None) -> CubatureRule:
+def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None,
+                  surface_only: bool = False) -> CubatureRule:
     """Pyramid-decomposed composite Gauss-Legendre rule over [-L, L]^d adapted to inputs ``X``.
 
     See the module docstring. For an infinite cutoff (gauss and cos only) the box is
@@ -222,6 +223,8 @@ def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None) 
     ----------
     q : (int, int), optional
         Points per panel in the radial coordinate s and in each face coordinate u.
+    surface_only : bool
+        Build only the boundary rule (``nodes`` and ``weights`` are then empty).
     """
     net = _check_net(net)
     L = check_cutoff(cutoff)
@@ -276,19 +279,21 @@ def cubature_rule(net: Network, X, cutoff, *, q: tuple[int, int] | None = None) 
             direction = np.zeros((U.shape[0], d))
             direction[:, a] = sigma
             direction[:, others] = U
+            surf_nodes.append(box * direction)
+            surf_w.append(box ** (d - 1) * Wu)
+            if surface_only:
+                continue
             # volume: y = s box direction, weight box^d s^(d-1) w_s w_u
             Y = (box * s_n[:, None, None]) * direction[None, :, :]
             W = (box**d) * (s_n ** (d - 1) * s_w)[:, None] * Wu[None, :]
             vol_nodes.append(Y.reshape(-1, d))
             vol_w.append(W.ravel())
-            surf_nodes.append(box * direction)
-            surf_w.append(box ** (d - 1) * Wu)
     finite = not math.isinf(L)
     return CubatureRule(
         cutoff=L,
         box=box,
-        nodes=np.concatenate(vol_nodes),
-        weights=np.concatenate(vol_w),
+        nodes=np.concatenate(vol_nodes) if vol_nodes else np.zeros((0, d)),
+        weights=np.concatenate(vol_w) if vol_w else np.zeros(0),
         surface_nodes=np.concatenate(surf_nodes) if finite else None,
         surface_weights=np.concatenate(surf_w) if finite else None,
     )
@@ -420,7 +425,7 @@ def vertex_integrals(
     if method == "closed":
         return _gauss_vertex(net, X, t, L, moment)
     if rule is None:
-        rule = cubature_rule(net, X, L)
+        rule = cubature_rule(net, X, L, surface_only=method == "homogeneous")
     if method == "homogeneous":
         Y, w = rule.surface_nodes, rule.surface_weights
         D = delta_kernel(net, X, Y)
@@ -450,7 +455,7 @@ def vertex_log_derivatives(
     if method == "closed":
         return _gauss_vertex_log_derivative(net, X, t, L)
     if rule is None:
-        rule = cubature_rule(net, X, L)
+        rule = cubature_rule(net, X, L, surface_only=True)
     D = delta_kernel(net, X, rule.surface_nodes)
     return L * _weighted_tuple_sums(D, rule.surface_weights, t)
 
