@@ -38,9 +38,9 @@ def _loop_outputs(net, X, M, seed):
     return out
 
 
-def _timed(fn):
+def _timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
-    res = fn()
+    res = fn(*args, **kwargs)
     return res, time.perf_counter() - t0
 
 
@@ -53,8 +53,8 @@ def run(quick: bool = False) -> dict:
         if quick:
             M_loop, M_vec = M_loop // 4, M_vec // 4
         net = nq.Network("erf", width=N)
-        _, t_loop = _timed(lambda: _loop_outputs(net, X, M_loop, 0))
-        _, t_vec = _timed(lambda: nq.sample_outputs(net, X, M_vec, seed=0))
+        _, t_loop = _timed(_loop_outputs, net, X, M_loop, 0)
+        _, t_vec = _timed(nq.sample_outputs, net, X, M_vec, seed=0)
         r_loop, r_vec = M_loop / t_loop, M_vec / t_vec
         rows.append([f"(a) sampler vs per-network loop, erf N={N}, 6 inputs",
                      f"{r_vec:.3g} nets/s", f"{r_loop:.3g} nets/s", r_vec / r_loop])
@@ -62,9 +62,9 @@ def run(quick: bool = False) -> dict:
     for label, bnet, BX in [("erf", nq.Network("erf", width=1000), HMS_ERF),
                             ("gauss sb=1", nq.Network("gauss", width=1000, sigma_b=1.0), HMS_GAUSS)]:
         M = 5000 if quick else 20000
-        raw, t_raw = _timed(lambda: nq.estimate_correlators(bnet, BX, (4,), M, seed=1, estimator="raw"))
-        cond, t_c = _timed(lambda: nq.estimate_correlators(bnet, BX, (4,), M, seed=2,
-                                                           estimator="conditional"))
+        raw, t_raw = _timed(nq.estimate_correlators, bnet, BX, (4,), M, seed=1, estimator="raw")
+        cond, t_c = _timed(nq.estimate_correlators, bnet, BX, (4,), M, seed=2,
+                           estimator="conditional")
         se_raw = np.median(raw.connected_err(4)) * np.sqrt(t_raw)
         se_c = np.median(cond.connected_err(4)) * np.sqrt(t_c)
         verdict = "heavy tails: error bars untrustworthy" if cond.meta["heavy_tail"]["fired"] else "ok"
@@ -80,9 +80,8 @@ def run(quick: bool = False) -> dict:
     peaks = {}
     for M in (small, big):
         tracemalloc.start()
-        c, t = _timed(lambda: nq.estimate_correlators(net, HMS_ERF, (2, 4, 6), M, seed=3,
-                                                      executor=LocalExecutor(workers=2),
-                                                      progress=True))
+        c, t = _timed(nq.estimate_correlators, net, HMS_ERF, (2, 4, 6), M, seed=3,
+                      executor=LocalExecutor(workers=2), progress=True)
         peaks[M] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rows.append([f"(c) {M:.0e} networks, N=1000, orders 2,4,6, conditional", f"{t:.1f} s",

@@ -33,9 +33,9 @@ def _table(res: dict) -> str:
     cols = [str(c) for c in res["columns"]]
     rows = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in r] for r in res["rows"]]
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
     out = [line, "-" * len(line)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
 
 
