@@ -24,10 +24,12 @@ tests/test_moments.py against closed forms, scipy adaptive quadrature or a 2x fi
   phase b kills every term whose phases do not cancel, and they never cancel for odd n).
   Quadrature path: Gauss-Hermite in w times the trapezoidal rule in b (exact for the
   trigonometric polynomial of degree n in b), agrees to ~1e-13.
-- erf, tanh: tensor Gauss-Hermite in r dimensions (96, 64, 32, 20 nodes per axis for
-  r = 1, 2, 3, 4). For pre-activation variances of order 1 (the [HMS] set-ups) this reaches
-  ~1e-13 for r <= 2 and ~1e-9 for r = 3; accuracy degrades when sigma_w |x| >> 1 (erf then
-  approaches a step function).
+- erf, tanh: polar rules for rank r <= 3: u = rho * theta with the angular rule of relu below
+  (split where theta . L_i = 0, around which phi(rho theta . L_i) is steep) and Gauss-Legendre
+  in rho on [0, 9] against the chi_r density. Measured against 2x-4x finer rules (tests): r <= 2
+  (d = 1): ~1e-12 for pre-activation variances of order 1 (the [HMS] set-ups), ~1e-6 at
+  sigma_w = 10; r = 3 (d = 2 with a bias, d = 3 without): ~1e-6 and ~1e-5 relative at orders
+  4-6. r = 4: tensor Gauss-Hermite (20 nodes per axis), ~1e-3 only (documented fallback).
 - relu: positively homogeneous, so with u = rho * theta (theta on the unit sphere S^(r-1)) the
   radial integral is analytic, E[rho^n] = 2^(n/2) Gamma((r + n)/2) / Gamma(r/2) (a chi law),
   and only the angular integral is numeric. r = 1: two points theta = +-1 (exact). r = 2: the
