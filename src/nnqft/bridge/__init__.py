@@ -1,0 +1,31 @@
+"""The bridge between network ensembles and the functional RG (physics.md section 8; [ELS]).
+
+Only this package knows both networks and flows (design.md section 1): it turns exact or Monte
+Carlo correlators of Gauss- and cos-nets into IR data (kinetic term, u2, u4, u6, u8) in a
+labelled normalisation, and runs LPA flows from the IR in the consistent set-ups of
+physics.md section 8.
+"""
+
+from .ir import (
+    NORMALISATIONS,
+    IRData,
+    check_same_normalisation,
+    gauss_tree_integral,
+    ir_data,
+    ir_from_correlators,
+    octic_couplings,
+    small_input_kappa,
+    small_input_lambda,
+)
+
+__all__ = [
+    "NORMALISATIONS",
+    "IRData",
+    "check_same_normalisation",
+    "gauss_tree_integral",
+    "ir_data",
+    "ir_from_correlators",
+    "octic_couplings",
+    "small_input_kappa",
+    "small_input_lambda",
+]
