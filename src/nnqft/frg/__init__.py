@@ -5,7 +5,7 @@ Public API: ``LPA`` (fixed points, exponents, flows), kinetic terms ``P2Kinetic`
 ``FixedPoint`` and ``FlowResult``, and the zero-dimensional benchmark ``zerodim``.
 """
 
-from . import zerodim
+from . import polynomial, zerodim
 from .fixedpoint import FixedPoint
 from .flow import FlowResult
 from .kinetic import CallableKinetic, ExponentialKinetic, Kinetic, P2Kinetic
@@ -14,4 +14,4 @@ from .regulators import REGULATORS, threshold_function, v_d
 
 __all__ = ["LPA", "FixedPoint", "FlowResult", "Kinetic", "P2Kinetic", "ExponentialKinetic",
            "CallableKinetic", "PhiFlowSystem", "phi_power_flow_system", "REGULATORS",
-           "threshold_function", "v_d", "zerodim"]
+           "threshold_function", "v_d", "zerodim", "polynomial"]

@@ -126,7 +126,8 @@ def integrate_polynomial(system, y0, k_span, *, to_output, names, blowup_index,
         diag["nfev"] += int(sol.nfev)
         diag["njev"] += int(sol.njev)
         ts.append(sol.t)
-        ys.append(np.array([to_output(v, sysm) for v in sol.y.T]).reshape(len(sol.t), -1))
+        with np.errstate(over="ignore"):
+            ys.append(np.array([to_output(v, sysm) for v in sol.y.T]).reshape(len(sol.t), -1))
         if sol.status == -1:
             status, reason = "diverged", "solver"
             k_star = float(np.exp(sol.t[-1])) if len(sol.t) else k0

@@ -67,22 +67,22 @@ def _fd_weights(z: float, x: np.ndarray, m: int) -> np.ndarray:
 
 
 def fd_matrix(x: np.ndarray, deriv: int, order: int) -> np.ndarray:
-    """Dense finite-difference matrix of the ``deriv``-th derivative, accuracy ``order``.
+    """Dense finite-difference matrix of the ``deriv``-th derivative, accuracy ``order`` (even).
 
-    Centred stencils of ``order + deriv`` (rounded up to odd) points inside, shifted one-sided
-    stencils of the same width near the ends.
+    Centred stencils of ``order + 1`` points inside; near the ends, shifted stencils of
+    ``order + deriv`` points (what a one-sided stencil needs for the same order).
     """
     n = len(x)
-    width = order + deriv - (1 if (order + deriv) % 2 == 0 and deriv % 2 == 0 else 0)
-    width = max(width, deriv + 1)
-    if width % 2 == 0:
-        width += 1
-    width = min(width, n)
-    half = width // 2
+    wc = min(order + 1, n)
+    wb = min(order + deriv, n)
+    half = wc // 2
     D = np.zeros((n, n))
     for i in range(n):
-        lo = min(max(i - half, 0), n - width)
-        idx = np.arange(lo, lo + width)
+        if half <= i < n - half:
+            idx = np.arange(i - half, i + half + 1)
+        else:
+            lo = 0 if i < half else n - wb
+            idx = np.arange(lo, lo + wb)
         D[i, idx] = _fd_weights(x[i], x[idx], deriv)
     return D
 
@@ -124,9 +124,10 @@ def exact_effective_action(phi, action: QuarticAction, n_quad: int = 6001,
 
 def flow_effective_action(action: QuarticAction, Lambda: float = 100.0, L: float = 8.0,
                           n_points: int = 321, fd_order: int = 8, rtol: float = 1e-11,
-                          atol: float = 1e-12):
+                          atol: float = 1e-12, one_loop_start: bool = True):
     """Flow U_k from k = Lambda to 0 on a grid of [-L, L]; returns (phi, Gamma(phi) = U_0).
 
+    ``one_loop_start=False`` starts from U_Lambda = S (for comparison only: off by ~S''/(2 Lambda^2)).
     Boundary treatment: none imposed; U'' at the ends uses one-sided stencils of the same order.
     Where the potential is steep (large |phi|) U'' is large and the flow k/(k^2 + U'') small, so
     boundary errors stay there; keep the compared interval well inside [-L, L].
@@ -134,8 +135,10 @@ def flow_effective_action(action: QuarticAction, Lambda: float = 100.0, L: float
     if not Lambda > 0:
         raise ValueError(f"Lambda must be > 0, got {Lambda}")
     phi = np.linspace(-L, L, n_points)
-    D2 = fd_matrix(phi, 2, fd_order)
-    U0 = action.S(phi) + 0.5 * np.log(Lambda**2 + action.d2S(phi))
+    from scipy import sparse
+
+    D2 = sparse.csr_matrix(fd_matrix(phi, 2, fd_order))
+    U0 = action.S(phi) + (0.5 * np.log(Lambda**2 + action.d2S(phi)) if one_loop_start else 0.0)
     if np.any(Lambda**2 + action.d2S(phi) <= 0):
         raise ValueError("Lambda^2 + S'' must be > 0 on the grid: raise Lambda")
 
@@ -144,7 +147,7 @@ def flow_effective_action(action: QuarticAction, Lambda: float = 100.0, L: float
 
     def jac(k, U):
         den = k * k + D2 @ U
-        return (-k / den**2)[:, None] * D2
+        return sparse.diags(-k / den**2) @ D2
 
     def pole(k, U):
         return float(np.min(k * k + D2 @ U))
