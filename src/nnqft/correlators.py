@@ -87,7 +87,7 @@ class Correlators:
     n_networks : int or None
         Number of sampled networks (None when exact).
     estimator : str or None
-        "raw" or "conditional" for Monte Carlo; "exact" otherwise.
+        "raw" or "conditional" for Monte Carlo; None for exact results.
     meta : dict
         Seed, block size, number of batches, heavy-tail diagnostics, method notes.
     """
