@@ -1,0 +1,112 @@
+"""``nnqft couplings`` and ``nnqft reproduce hms`` (design.md section 4)."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from . import cli, reproduce
+from ._common import (
+    InputError,
+    build_network,
+    emit_json,
+    network_options,
+    parse_cutoff,
+    parse_inputs,
+)
+
+
+@cli.command()
+@network_options
+@click.option("--inputs", required=True, help="JSON list of inputs, e.g. '[0.2, 0.4]'.")
+@click.option("--cutoff", default=None,
+              help="Cutoff Lambda > 0 or 'inf' [default: inf for gauss and cos; erf, relu and "
+                   "tanh require a finite one].")
+@click.option("--exact", is_flag=True, help="Exact finite-width correlators (one hidden layer).")
+@click.option("--networks", "n_networks", type=int, default=None,
+              help="Monte Carlo: number of networks.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
+@click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
+              help="Monte Carlo estimator [default: conditional where allowed].")
+@click.option("--sextic", is_flag=True,
+              help="Also the sextic coupling kappa per 6-tuple (S = ... + kappa/6! phi^6).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cutoff, exact,
+              n_networks, seed, estimator, sextic, as_json, quiet):
+    """Quartic coupling lambda = -G4_c / I_4 per sorted 4-tuple (S = ... + lambda/4! phi^4).
+
+    Tuple mean and spread (standard deviation) are unweighted over the sorted tuples; Monte
+    Carlo errors are jackknife errors over batches. [HMS] lambda = lambda / 24 (their code:
+    -lambda / 24); [ELS] u_4 = lambda.
+    """
+    from ..eft import couplings as fit_couplings
+    from ..eft import sextic_couplings
+
+    X = parse_inputs(inputs)
+    net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
+    L = parse_cutoff(cutoff)
+    if L is None:
+        if net.activation in ("gauss", "cos"):
+            L = math.inf
+        else:
+            raise InputError(f"--cutoff is required for {net.activation}-net "
+                             "(I_4 diverges at an infinite cutoff)")
+    if math.isinf(L) and net.activation not in ("gauss", "cos"):
+        raise InputError(f"--cutoff inf is not allowed for {net.activation}-net "
+                         "(I_4 diverges); give a finite cutoff")
+    if exact == (n_networks is not None):
+        raise InputError("give exactly one of --exact or --networks M")
+    if n_networks is not None and n_networks < 2:
+        raise InputError(f"--networks must be at least 2, got {n_networks}")
+    orders = (2, 4, 6) if sextic else (2, 4)
+    if exact:
+        from ..exact import exact_correlators
+
+        c = exact_correlators(net, X, orders=orders)
+    else:
+        from ..estimate import estimate_correlators
+
+        c = estimate_correlators(net, X, orders=orders, n_networks=n_networks, seed=seed,
+                                 estimator=estimator, progress=not quiet)
+    fit = fit_couplings(c, net, L)
+    out = fit.to_dict()
+    if not c.exact:
+        out["n_networks"] = c.n_networks
+        out["estimator"] = c.estimator
+        out["diagnostics"] = c.meta.get("heavy_tail")
+    if sextic:
+        s = sextic_couplings(c, net, L, quartic=fit).to_dict()
+        out.update({k: v for k, v in s.items() if k not in ("cutoff", "exact", "tuples")})
+        out["convention"] = s["convention"]
+        out["tuples6"] = s["tuples"]
+    if as_json:
+        emit_json(out)
+        return
+    src = "exact" if c.exact else f"{c.n_networks} networks ({c.estimator})"
+    click.echo(f"lambda ({fit.convention}), cutoff {'inf' if math.isinf(L) else L:g}, {src}")
+    for i, t in enumerate(fit.tuples):
+        e = "" if fit.lam_err is None else f" +- {fit.lam_err[i]:.3g}"
+        click.echo(f"{tuple(int(v) for v in t)}  lambda {fit.lam[i]: .8g}{e}  I4 {fit.I4[i]:.6g}")
+    me = "" if fit.mean_err is None else f" +- {fit.mean_err:.3g}"
+    click.echo(f"mean {fit.mean:.8g}{me}  spread {fit.spread:.4g}")
+    if sextic:
+        click.echo(f"kappa mean {out['kappa_mean']:.8g}  spread {out['kappa_spread']:.4g}")
+
+
+@reproduce.command("hms")
+@click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about a minute).")
+@click.option("--out", "out_dir", default="results/hms", show_default=True,
+              help="Output directory.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def reproduce_hms_cmd(quick, out_dir, quiet):
+    """Every [HMS] figure type: PNG + NetCDF, summary.json and summary.md.
+
+    Quick: ~1 minute; full: ~10-15 minutes on 2 cores (see docs/eft.md).
+    """
+    from ..eft.reproduce import reproduce_hms
+
+    summary = reproduce_hms(out_dir, quick=quick, progress=not quiet)
+    click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
+               f"({summary['wall_s']:.1f} s)", err=True)
