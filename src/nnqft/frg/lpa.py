@@ -91,8 +91,7 @@ class LPA:
         ----------
         method : ``"polynomial"`` (Newton on the order-M truncation, continuation in M),
             ``"grid"`` (Newton on a finite-difference grid in r; options ``n_points``,
-            ``r_max``), ``"shooting"`` (integrate the fixed-point ODE from r = 0 and bisect on
-            u'(0); options ``r_max``).
+            ``r_max``, ``fd_order``); ``"shooting"`` is planned, not implemented.
         order : truncation order M >= 2 (polynomial only).
         expand_about : ``"minimum"`` (default) or ``"zero"``.
         """
@@ -107,9 +106,8 @@ class LPA:
 
             return grid_fixed_point(self, **kw)
         if method == "shooting":
-            from .shooting import shooting_fixed_point
-
-            return shooting_fixed_point(self, **kw)
+            raise NotImplementedError("method='shooting' is not implemented yet; use "
+                                      "'polynomial' or 'grid'")
         raise ValueError(f"unknown method {method!r}; choose polynomial, grid or shooting")
 
     # ----- dimensionful flows ----------------------------------------------------------------
