@@ -71,11 +71,15 @@ class FixedPoint:
         return -self.eigenvalues
 
     def to_dict(self) -> dict:
-        """JSON-ready summary (the ``nnqft frg exponents`` contract plus extras)."""
-        ev = self.eigenvalues
-        ev_out = [float(x) for x in np.real(ev)] if np.isrealobj(ev) else [
-            [float(x.real), float(x.imag)] for x in ev]
-        return {"nu": self.nu, "omega": self.omega, "eigenvalues": ev_out,
+        """JSON-ready summary (the ``nnqft frg exponents`` contract plus extras).
+
+        ``eigenvalues`` are the real parts (ascending); ``eigenvalues_imag`` the imaginary parts
+        (high-order truncations have complex pairs far in the irrelevant spectrum).
+        """
+        ev = np.asarray(self.eigenvalues)
+        return {"nu": self.nu, "omega": self.omega,
+                "eigenvalues": [float(x) for x in np.real(ev)],
+                "eigenvalues_imag": [float(x) for x in np.imag(ev)],
                 "fixed_point": {"kappa": self.kappa, "lambda": self.lam},
                 "method": self.method, "order": self.order, "expand_about": self.expand_about,
                 "dim": self.dim, "components": self.components, "regulator": self.regulator,

@@ -1,0 +1,163 @@
+"""``nnqft frg exponents`` and ``nnqft frg flow`` (design.md section 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from . import cli
+from ._common import InputError, emit_json
+
+
+@cli.group()
+def frg() -> None:
+    """Functional RG in the LPA: fixed points, exponents and flows."""
+
+
+@frg.command()
+@click.option("--dim", type=float, default=3.0, show_default=True, help="Dimension d (real).")
+@click.option("--components", type=int, default=1, show_default=True, help="O(n): n.")
+@click.option("--regulator", default="litim", show_default=True,
+              help="litim, exponential, gaussian or litim_spectral.")
+@click.option("--method", type=click.Choice(["polynomial", "grid", "shooting"]),
+              default="polynomial", show_default=True)
+@click.option("--order", type=int, default=16, show_default=True,
+              help="Polynomial order M: u truncated at (rho - kappa)^M.")
+@click.option("--expand-about", type=click.Choice(["minimum", "zero"]), default="minimum",
+              show_default=True)
+@click.option("--grid-points", type=int, default=201, show_default=True,
+              help="Grid method: number of points.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def exponents(dim, components, regulator, method, order, expand_about, grid_points, as_json):
+    """Wilson-Fisher fixed point and critical exponents (nu, omega, eigenvalues)."""
+    from ..frg import LPA
+
+    lpa = LPA(dim=dim, components=components, regulator=regulator)
+    if method == "polynomial":
+        fp = lpa.fixed_point(method="polynomial", order=order, expand_about=expand_about)
+    elif method == "grid":
+        fp = lpa.fixed_point(method="grid", n_points=grid_points)
+    else:
+        try:
+            fp = lpa.fixed_point(method=method)
+        except NotImplementedError as exc:
+            raise InputError(str(exc)) from None
+    out = fp.to_dict()
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(f"nu = {fp.nu:.10g}   omega = {fp.omega:.10g}")
+        click.echo(f"kappa = {fp.kappa:.10g}   lambda = {fp.lam:.10g}")
+        click.echo("eigenvalues: " + " ".join(f"{x:.6g}" for x in out["eigenvalues"]
+                                             if not isinstance(x, list)))
+
+
+@frg.command()
+@click.option("--dim", type=float, default=1.0, show_default=True)
+@click.option("--components", type=int, default=1, show_default=True)
+@click.option("--regulator", default="litim", show_default=True)
+@click.option("--kinetic", default=None,
+              help="JSON: {\"A\": .., \"mu2\": ..} (exponential) or {\"Z0\": .., \"m2\": ..}; "
+                   "default p^2.")
+@click.option("--method", type=click.Choice(["polynomial", "grid"]), default="polynomial",
+              show_default=True)
+@click.option("--initial", required=True,
+              help="JSON couplings, e.g. '[2, -0.0736, 50]' = u2, u4, u6 "
+                   "(U = sum u_2j phi^2j/(2j)!).")
+@click.option("--k-start", type=float, required=True)
+@click.option("--k-end", type=float, required=True)
+@click.option("--order", type=int, default=None, help="Polynomial order (default: len(initial)).")
+@click.option("--expand-about", type=click.Choice(["zero", "minimum"]), default="zero",
+              show_default=True)
+@click.option("--rho-max", type=float, default=1.0, show_default=True, help="Grid: rho range.")
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="Output stem: writes OUT.nc and OUT.png.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, order,
+         expand_about, rho_max, out, force, as_json):
+    """Integrate a polynomial or grid flow; write NetCDF and a plot."""
+    from ..frg import LPA, ExponentialKinetic, P2Kinetic
+
+    try:
+        init = json.loads(initial)
+    except json.JSONDecodeError:
+        raise InputError(f"--initial must be JSON, got {initial!r}") from None
+    kin = None
+    if kinetic:
+        try:
+            kd = json.loads(kinetic)
+        except json.JSONDecodeError:
+            raise InputError(f"--kinetic must be JSON, got {kinetic!r}") from None
+        if set(kd) == {"A", "mu2"}:
+            kin = ExponentialKinetic(float(kd["A"]), float(kd["mu2"]))
+        elif set(kd) <= {"Z0", "m2"}:
+            kin = P2Kinetic(**{k: float(v) for k, v in kd.items()})
+        else:
+            raise InputError("--kinetic: give {\"A\", \"mu2\"} or {\"Z0\", \"m2\"}")
+    stem = Path(out)
+    if stem.suffix in (".nc", ".png"):
+        stem = stem.with_suffix("")
+    nc, png = stem.with_suffix(".nc"), stem.with_suffix(".png")
+    for p in (nc, png):
+        if p.exists() and not force:
+            raise InputError(f"{p} exists; use --force to overwrite")
+    lpa = LPA(dim=dim, components=components, regulator=regulator, kinetic=kin)
+    kw = {"rho_max": rho_max} if method == "grid" else {"order": order,
+                                                        "expand_about": expand_about}
+    res = lpa.flow(init, (k_start, k_end), method=method, **kw)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    ds = res.to_dataset()
+    tmp_nc = nc.with_name(f".{nc.name}.tmp{os.getpid()}")
+    tmp_png = png.with_name(f".{png.name}.tmp{os.getpid()}.png")
+    try:
+        ds.to_netcdf(tmp_nc, engine="h5netcdf")
+        _plot(res, tmp_png)
+        os.replace(tmp_nc, nc)
+        os.replace(tmp_png, png)
+    finally:
+        for p in (tmp_nc, tmp_png):
+            if p.exists():
+                p.unlink()
+    summary = {"status": res.status, "k_star": res.k_star, "message": res.message,
+               "netcdf": str(nc), "plot": str(png)}
+    if res.rho is None:
+        summary["final"] = res.final
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(res.message, err=True)
+        click.echo(f"wrote {nc} and {png}")
+
+
+def _plot(res, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if res.rho is None:
+        for i, name in enumerate(res.names):
+            ax.plot(res.k, res.values[:, i], label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylabel("coupling")
+    else:
+        idx = np.unique(np.linspace(0, len(res.k) - 1, 8).astype(int))
+        for i in idx:
+            ax.plot(res.rho, res.values[i], label=f"k = {res.k[i]:.3g}")
+        ax.set_xlabel("rho")
+        ax.set_ylabel("U'(rho)")
+    if res.rho is None:
+        ax.set_xlabel("k")
+    if res.k_star is not None:
+        ax.set_title(f"{res.status} at k* = {res.k_star:.4g}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
