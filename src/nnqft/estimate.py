@@ -296,10 +296,11 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
     - ``max_batch_z``: per tuple of the highest-order connected function, the largest robust
       z-score (|x - median| / (1.4826 MAD)) among the batch pseudo-values, then the median over
       tuples. Light-tailed batch estimates stay below ~6 with 64 batches; one batch dominated
-      by a single network gives 7 to 10^3 (fires above 7);
+      by a single network gives 7 to 10^3 (fires above 7). Needs >= 50 networks per batch:
+      with fewer, batch estimates of cumulants are skewed even for light tails;
     - ``spread_ratio``: the median over tuples of SD / (1.4826 MAD) of the batch pseudo-values,
       i.e. the stated error against the robust width of the batch spread (about 1 when the
-      batch means are well behaved; fires above 2).
+      batch means are well behaved; fires above 2; same >= 50 networks per batch rule).
 
     The thresholds were set on Gauss-net at sigma_b = 1 (fires at 5000 networks, orders 4 and
     6, N = 3 and 1000) against Erf-net at N = 1000 on the [HMS] inputs, Gauss-net at sigma_b = 0.3
@@ -311,7 +312,7 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
     reps = np.asarray(connected_reps, dtype=np.float64)
     B = reps.shape[0]
     ratio = zmax = float("nan")
-    if B >= 8:
+    if B >= 8 and M / B >= 50:
         pseudo = B * reps.mean(axis=0) - (B - 1) * reps
         med = np.median(pseudo, axis=0)
         mad = 1.4826 * np.median(np.abs(pseudo - med), axis=0)

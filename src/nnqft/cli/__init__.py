@@ -51,7 +51,15 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point with the error contract: one line on stderr and exit 2 (input) or 1 (failure)."""
     _register()
+    saved_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = saved_format
+
+
+def _main(argv: list[str] | None) -> int:
     debug = bool(os.environ.get("NNQFT_DEBUG"))
     try:
         cli.main(args=argv, prog_name="nnqft", standalone_mode=False)
