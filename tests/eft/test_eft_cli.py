@@ -30,7 +30,7 @@ def test_couplings_json_exact_relu(capsys):
 
 
 def test_couplings_json_gauss_default_inf_and_mc(capsys):
-    rc, out, _ = run_cli(["couplings", "--net", "gauss", "--width", "10", "--inputs",
+    rc, out, _ = run_cli(["couplings", "--net", "gauss", "--width", "10", "--sigma-b", "0.3", "--inputs",
                           "[0.01, 0.02]", "--networks", "2000", "--quiet", "--json"], capsys)
     assert rc == 0
     obj = json.loads(out)
