@@ -89,6 +89,21 @@ class ProcessExecutor:
         return results
 
 
+def _check_reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail fast (ValueError, one line) when a tcp:// scheduler address does not answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        return
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"cannot connect to the Dask scheduler at {address}: "
+                         f"{exc.strerror or exc}") from None
+
+
 def make_executor(workers: int = 1, scheduler: str | None = None, chunk_blocks: int = 8,
                   retries: int = 3, client=None):
     """The executor for a run: in-process, local processes, or a Dask cluster.
@@ -105,6 +120,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None, chunk_blocks: 
     if client is not None:
         return DaskExecutor(client, chunk_blocks=chunk_blocks, retries=retries)
     if scheduler is not None:
+        _check_reachable(scheduler)
         return DaskExecutor(scheduler, chunk_blocks=chunk_blocks, retries=retries)
     if workers > 1:
         return ProcessExecutor(workers, chunk_blocks=chunk_blocks, retries=retries)
