@@ -57,7 +57,10 @@ def to_toml(data: dict) -> str:
 
 
 def small_config(**over) -> dict:
-    """A small valid config (two erf networks, 4000 networks each, 64 blocks, chunks of 2)."""
+    """A small valid config (two erf networks, 4000 networks each, 64 blocks, chunks of 2).
+
+    Keyword tables are merged into the defaults, except ``analyses``, which replaces them.
+    """
     cfg = {
         "name": "small",
         "seed": 7,
@@ -68,7 +71,7 @@ def small_config(**over) -> dict:
         "executor": {"workers": 1, "chunk_blocks": 2},
     }
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+        if isinstance(v, dict) and isinstance(cfg.get(k), dict) and k != "analyses":
             cfg[k] = {**cfg[k], **v}
         else:
             cfg[k] = v

@@ -224,22 +224,22 @@ def couplings_running(tasks: list[Task], results: dict, cutoffs: list[float]):
     return ds, rows
 
 
+_IR_FIELDS = ("A", "mu2", "Z0", "u2", "u4", "u4_err", "u4_spread", "u6", "u6_err", "u6_spread")
+
+
 def bridge(tasks: list[Task], results: dict):
     """FRG set-up (kinetic term, u_2, u_4, u_6) from every network's correlators ([ELS]).
 
-    Uses ``nnqft.bridge.frg_setup(correlators, network)`` (the function behind ``nnqft bridge``);
-    the fields of its result (``to_dict()``) become data variables.
+    Uses :func:`nnqft.bridge.ir_from_correlators` (raw normalisation, Lambda = inf); its
+    scalar fields (A, mu2, Z0, u2, u4, u6 with errors and spreads) become data variables.
     """
     import xarray as xr
 
     try:
-        from .. import bridge as bridge_mod
+        from ..bridge import ir_from_correlators
     except ImportError as exc:
         raise RuntimeError(f"the bridge analysis needs nnqft.bridge, which this installation "
                            f"lacks ({exc})") from None
-    setup = getattr(bridge_mod, "frg_setup", None) or getattr(bridge_mod, "bridge", None)
-    if setup is None:
-        raise RuntimeError("nnqft.bridge has no frg_setup(correlators, network) function")
     names = [t.key for t in tasks]
     sources = ("exact", "mc")
     fields: dict[str, np.ndarray] = {}
@@ -249,8 +249,8 @@ def bridge(tasks: list[Task], results: dict):
             c = results[t.key].get(src)
             if c is None:
                 continue
-            res = setup(c, t.network)
-            d = res.to_dict() if hasattr(res, "to_dict") else dict(res)
+            ir = ir_from_correlators(c)
+            d = {k: getattr(ir, k, None) for k in _IR_FIELDS}
             row = {"network": t.label, "source": src}
             for k, v in d.items():
                 if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None:

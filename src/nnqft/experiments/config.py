@@ -377,8 +377,13 @@ class ExperimentConfig(_Model):
             if finite_only and any(math.isinf(c) for c in a.couplings.cutoffs):
                 raise ValueError(f"analyses.couplings.cutoffs: {finite_only[0]}-net needs finite "
                                  "cutoffs (I_4 diverges at infinite cutoff)")
-        if a.bridge is not None and max(s.orders) < 6:
-            raise ValueError("analyses.bridge: needs sampling.orders up to 6")
+        if a.bridge is not None:
+            if max(s.orders) < 6:
+                raise ValueError("analyses.bridge: needs sampling.orders up to 6")
+            other = [act for act in self.networks.activation if act not in ("gauss", "cos")]
+            if other:
+                raise ValueError(f"analyses.bridge: needs translation-invariant networks "
+                                 f"(gauss or cos), got {other[0]}")
         if s.n_networks:
             # sizes: refuse grids that cannot be run in any reasonable time or memory
             n_cfg = len(self.grid_points())
