@@ -38,6 +38,7 @@ def plot_free_theory(ds, path: str | Path) -> Path:
     N = ds["width"].values.astype(float)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     panels = [(axes[0], 4, "$m_4$"), (axes[1], 6, "$m_6$")]
+    heavy = ds["heavy_tail"].values.astype(bool)
     for i, s in enumerate(ds["series"].values):
         col = colors[i % len(colors)]
         for ax, n, _ in panels:
@@ -48,16 +49,14 @@ def plot_free_theory(ds, path: str | Path) -> Path:
             if np.any(np.isfinite(ex)):
                 ax.plot(N, ex, "-", color=col, label=f"{s} exact")
             if np.any(np.isfinite(mc)):
-                ax.errorbar(N, mc, yerr=err, fmt="o", ms=4, color=col, capsize=2,
-                            label=f"{s} Monte Carlo")
+                _points(ax, N, mc, err, heavy[i], col, s)
                 ax.plot(N, floor, ":", color=col, lw=1, label=f"{s} noise floor")
         ex6 = np.abs(ds["r6_exact"].values[i])
         mc6, err6 = np.abs(ds["r6_mc"].values[i]), ds["r6_mc_err"].values[i]
         if np.any(np.isfinite(ex6)):
             axes[2].plot(N, ex6, "-", color=col, label=f"{s} exact")
         if np.any(np.isfinite(mc6)):
-            axes[2].errorbar(N, mc6, yerr=err6, fmt="o", ms=4, color=col, capsize=2,
-                             label=f"{s} Monte Carlo")
+            _points(axes[2], N, mc6, err6, heavy[i], col, s)
     ref = N.astype(float)
     for ax, n, title in panels:
         ax.plot(ref, 1.0 / ref, "k--", lw=0.8, label="1/N")
@@ -70,8 +69,19 @@ def plot_free_theory(ds, path: str | Path) -> Path:
         ax.set_xlabel("width N")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Free theory: deviations from the Gaussian process ([HMS] inputs)")
+    fig.suptitle("Free theory: deviations from the Gaussian process ([HMS] inputs); "
+                 "open markers: heavy tails, error bars untrustworthy")
     return save_figure(fig, path)
+
+
+def _points(ax, N, y, err, heavy, col, label):
+    ok = ~heavy
+    if np.any(ok):
+        ax.errorbar(N[ok], y[ok], yerr=err[ok], fmt="o", ms=4, color=col, capsize=2,
+                    label=f"{label} Monte Carlo")
+    if np.any(heavy):
+        ax.errorbar(N[heavy], y[heavy], yerr=err[heavy], fmt="o", ms=5, mfc="none", color=col,
+                    capsize=2, alpha=0.7, label=f"{label} Monte Carlo (heavy tails)")
 
 
 def plot_couplings(ds, path: str | Path) -> Path:
