@@ -96,14 +96,14 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
 
 
 @reproduce.command("hms")
-@click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about a minute).")
+@click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about 30 s; the full run about 2 minutes).")
 @click.option("--out", "out_dir", default="results/hms", show_default=True,
               help="Output directory.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def reproduce_hms_cmd(quick, out_dir, quiet):
     """Every [HMS] figure type: PNG + NetCDF, summary.json and summary.md.
 
-    Quick: ~1 minute; full: ~10-15 minutes on 2 cores (see docs/eft.md).
+    Quick: ~30 s; full: ~2 minutes on 2 cores (see docs/eft.md).
     """
     from ..eft.reproduce import reproduce_hms
 
