@@ -126,3 +126,26 @@ def test_cli_bridge_monte_carlo_and_errors(capsys):
     with pytest.raises(SystemExit) as e:
         main(["bridge", "--net", "gauss", "--inputs", "[0.1]", "--json"])
     assert e.value.code == 2
+
+
+# ------------------------------------------------------------------ reproduce els
+@pytest.mark.slow
+def test_reproduce_els_quick(tmp_path):
+    from nnqft.bridge.els import reproduce_els
+
+    s = reproduce_els(tmp_path / "els", quick=True, progress=False)
+    for name in ("summary.json", "summary.md", "scan.nc", "u4_vs_sigma_w.png", "flows.png"):
+        assert (tmp_path / "els" / name).exists()
+    on_disk = json.loads((tmp_path / "els" / "summary.json").read_text())
+    assert on_disk["slopes"] == s["slopes"]
+    srcs = {r["source"] for r in s["slopes"]}
+    assert srcs == {"exact", "monte_carlo", "monte_carlo_els"}
+    for r in s["slopes"]:
+        assert set(r) == {"width", "slope", "slope_err", "source"}
+    ex3 = next(r for r in s["slopes"] if r["source"] == "exact" and r["width"] == 3)
+    assert ex3["slope"] == pytest.approx(-2.9988, abs=5e-5) and ex3["slope_err"] is None
+    for r in s["tame_monte_carlo"]:
+        assert r["slope_err"] <= 0.05 and abs(r["z"]) < 4.5
+    for r in s["as_published"].values():
+        assert r["max_rel_diff"] < 1e-3
+    assert all(r["k_star"] is not None for r in s["k_star"] if r["status"] != "completed")

@@ -215,12 +215,13 @@ def els_with_measured(ir: IRData, *, order: int = 6, k_span=K_SPAN, n_points: in
 
 
 def passive_reading(flow: BridgeFlow, ir: IRData, *, n_k: int = 12, k_min: float = 1e-3,
-                    below_fraction: float = 0.999) -> dict:
+                    below_fraction: float = 0.9) -> dict:
     """Passive reading of a set-up (b) flow: u4(k) against networks with sigma_W(k).
 
     sigma_W(k) = sqrt(d u2(k)/2); the measured side is the exact canonical coupling
     lambda(sigma_W)/Z_0(sigma_W)^2 on the inputs and width of ``ir``. Only scales below k*
-    (``below_fraction * k*``) are used. Returns arrays k, sigma_w, u4_flow, u4_networks.
+    (up to ``below_fraction * k*``) where u2(k) > 0 are used. Returns arrays k, sigma_w,
+    u4_flow, u4_networks.
     """
     from ..networks import Network
 
@@ -233,6 +234,8 @@ def passive_reading(flow: BridgeFlow, ir: IRData, *, n_k: int = 12, k_min: float
     logk = np.log(k)
     u2 = np.interp(np.log(grid), logk, flow.coupling("u2"))
     u4 = np.interp(np.log(grid), logk, flow.coupling("u4"))
+    ok = u2 > 0
+    grid, u2, u4 = grid[ok], u2[ok], u4[ok]
     sw = np.sqrt(ir.d * u2 / 2.0)
     meas = []
     net0 = ir.network
