@@ -192,8 +192,11 @@ def reproduce_all(quick, out, resume, force, quiet):
         ]
         ft = out / "free_theory" / "report.md"
         if ft.exists():
+            table = "\n".join(line for line in ft.read_text().split("## Free theory", 1)[-1]
+                              .split("\n## ", 1)[0].splitlines() if line.startswith("|"))
             sections.append("## Free theory\n\n![free theory](free_theory/figures/free_theory.png)"
-                            "\n\nTable and data: [free_theory/report.md](free_theory/report.md).")
+                            f"\n\n{table}\n\nDetails and data: "
+                            "[free_theory/report.md](free_theory/report.md).")
         for key, title, _ in _PARTS[1:]:
             pngs = sorted((out / key).rglob("*.png")) if (out / key).exists() else []
             if pngs:
