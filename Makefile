@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## make run: the flagship analysis (writes results/ and prints a summary)
 run: $(STAMP)
-	$(BIN)/nnqft reproduce all --quick --out results
+	$(BIN)/nnqft reproduce all --quick --out results --force
 
 ## make test: the default selection (everything but the slow statistical tests)
 test: $(STAMP)
