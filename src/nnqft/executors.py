@@ -85,7 +85,9 @@ class DaskExecutor:
     chunk_blocks : int or None
         Blocks per task (default: about four tasks per worker thread, at least one block).
     retries : int
-        Times a task is retried when its worker dies (a dead worker costs a retry, not the run).
+        Times a task that raised is retried. A task whose worker dies is rescheduled by the
+        scheduler itself (up to its ``distributed.scheduler.allowed-failures``, default 3), so a
+        dead worker costs a retry, not the run.
     """
 
     def __init__(self, client, chunk_blocks: int | None = None, retries: int = 3):
