@@ -41,10 +41,7 @@ def exponents(dim, components, regulator, method, order, expand_about, grid_poin
     elif method == "grid":
         fp = lpa.fixed_point(method="grid", n_points=grid_points)
     else:
-        try:
-            fp = lpa.fixed_point(method=method)
-        except NotImplementedError as exc:
-            raise InputError(str(exc)) from None
+        fp = lpa.fixed_point(method="shooting")
     out = fp.to_dict()
     if as_json:
         emit_json(out)

@@ -91,9 +91,12 @@ class LPA:
         ----------
         method : ``"polynomial"`` (Newton on the order-M truncation, continuation in M),
             ``"grid"`` (Newton on a finite-difference grid in r; options ``n_points``,
-            ``r_max``, ``fd_order``); ``"shooting"`` is planned, not implemented.
+            ``r_max``, ``fd_order``) or ``"shooting"`` (the fixed-point ODE for u'(r) shot
+            from r = 0 in sigma = u'(0), eigenvalues by shooting the linearised problem;
+            options ``bracket``, ``n_eigen``, ``rtol``, ``series_order``, ... of
+            ``shooting.shooting_fixed_point``).
         order : truncation order M >= 2 (polynomial only).
-        expand_about : ``"minimum"`` (default) or ``"zero"``.
+        expand_about : ``"minimum"`` (default) or ``"zero"`` (polynomial only).
         """
         poles = self._dimensionless_poles()
         if method == "polynomial":
@@ -106,8 +109,9 @@ class LPA:
 
             return grid_fixed_point(self, **kw)
         if method == "shooting":
-            raise NotImplementedError("method='shooting' is not implemented yet; use "
-                                      "'polynomial' or 'grid'")
+            from .shooting import shooting_fixed_point
+
+            return shooting_fixed_point(self.dim, self.components, poles, self.regulator, **kw)
         raise ValueError(f"unknown method {method!r}; choose polynomial, grid or shooting")
 
     # ----- dimensionful flows ----------------------------------------------------------------
