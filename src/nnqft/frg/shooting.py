@@ -18,7 +18,7 @@ Fixed point. For a generic sigma the solution does not survive to large r: on on
 Wilson-Fisher value sigma* w' blows up at a movable singularity r_s(sigma) (side "up"), on the
 other w turns over (w' < 0) and runs into the threshold pole m -> -b/c (side "down"). The fixed
 point is the sigma where the side flips; r_s diverges there (slowly: the growing mode is
-~ exp(const r^(2 + 4/(d-2))) for d < 4). A scan of sigma between the pole and 0 brackets the
+~ exp(const r^(1 + 4/(d-2))) when t(m) ~ 1/m at large m, r^5 in d = 3). A scan of sigma between the pole and 0 brackets the
 flip, bisection refines it to adjacent floating-point numbers. The Gaussian fixed point sigma = 0
 (another flip) is excluded by scanning sigma < 0 only; if the scan finds several flips (in d < 3
 multicritical points branch off the Gaussian one near sigma = 0) the one furthest from 0, the
@@ -38,9 +38,10 @@ power r^((2 - theta)/(d-2)) of the scaling part. The matching function
 (the growing-mode content at r_e: the power-law part nearly cancels; with v(0) = 1 it is
 analytic in theta) changes sign at each eigenvalue; a scan in theta
 brackets the roots and Brent's method refines them. r_e is where the fixed-point solution is
-still known to a relative 1e-3: there the sigma-derivative of w (the theta = 0 solution)
-times the sigma uncertainty reaches 1e-3 |w|, so the growing mode is amplified by ~1e10 and the
-shift of the root by the power-law remainder is below the integration error. theta_1 > 0 gives
+still known to a relative 1e-3 (``match_tol``): there the sigma-derivative of w (the theta = 0
+solution) times the sigma uncertainty (the final bracket, at least 10 rtol |sigma|) reaches
+1e-3 |w|, so the growing mode is amplified by ~1e9 and the shift of the root by the power-law
+remainder is below the integration error. theta_1 > 0 gives
 nu = 1/theta_1 and omega = -theta_2.
 """
 
