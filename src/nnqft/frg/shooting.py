@@ -18,11 +18,12 @@ Fixed point. For a generic sigma the solution does not survive to large r: on on
 Wilson-Fisher value sigma* w' blows up at a movable singularity r_s(sigma) (side "up"), on the
 other w turns over (w' < 0) and runs into the threshold pole m -> -b/c (side "down"). The fixed
 point is the sigma where the side flips; r_s diverges there (slowly: the growing mode is
-~ exp(const r^(1 + 4/(d-2))) when t(m) ~ 1/m at large m, r^5 in d = 3). A scan of sigma between the pole and 0 brackets the
-flip, bisection refines it to adjacent floating-point numbers. The Gaussian fixed point sigma = 0
-(another flip) is excluded by scanning sigma < 0 only; if the scan finds several flips (in d < 3
-multicritical points branch off the Gaussian one near sigma = 0) the one furthest from 0, the
-Wilson-Fisher one, is taken, unless ``bracket`` is given.
+~ exp(const r^(1 + 4/(d-2))) when t(m) ~ 1/m at large m, r^5 in d = 3). A scan of sigma
+between the pole and 0 brackets the flip, bisection refines it to adjacent floating-point
+numbers. The Gaussian fixed point sigma = 0 (another flip) is excluded by scanning sigma < 0
+only. If the scan finds several flips, the one furthest from 0 is taken (a heuristic:
+multicritical points, d < 3, branch off the Gaussian one at sigma = 0; none was seen in the
+scans at d = 2.2 and 2.5, n = 1); ``bracket`` overrides the scan.
 
 Exponents. A perturbation w -> w + e^(-theta t) v obeys the linearised equation
 
