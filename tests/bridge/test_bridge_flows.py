@@ -121,3 +121,16 @@ def test_order_8_needs_u8():
     ir = ir_data(nq.Network("gauss", width=3), ELS_X)  # order 6 only
     with pytest.raises(ValueError, match="u8"):
         flow_from_ir(ir, "b", 8)
+
+
+def test_grid_inverse_problem_tame_and_none():
+    # tame data: the grid inverse problem finds a UV potential, and it agrees with the UV values
+    # of the independent upward polynomial flow (phi^6, same set-up) to 1e-3
+    from nnqft.bridge.inverse import inverse_grid
+
+    ir = ir_data(nq.Network("gauss", width=1000, sigma_b=0.3), ELS_X)
+    r = inverse_grid(ir, max_nfev=15)
+    assert r["status"] == "found" and r["max_rel_residual"] <= 1e-3
+    up = flow_from_ir(ir, "b", 6, k_span=(1e-3, 100.0), rtol=1e-10, atol=1e-14, n_points=20)
+    np.testing.assert_allclose(r["uv"], [up.result.final[n] for n in ("u2", "u4", "u6")],
+                               rtol=1e-3)

@@ -11,7 +11,7 @@ Outputs (in ``out_dir``, written atomically: temporary file + rename):
   ``summary.md`` comparing with the published numbers (physics.md section 8).
 
 Quick mode (``quick=True``) uses every fourth sigma_W (1, 3, ..., 19) for the Monte Carlo
-points, 1000 conditional networks per point, the [ELS]-sized Monte Carlo at sigma_W in
+points, 1000 (sigma_b = 1) and 2000 (tame sigma_b = 0.3) conditional networks per point, the [ELS]-sized Monte Carlo at sigma_W in
 {1, 5, 10, 20} and k* tables for N in {3, 100, 1000}; the exact scan always covers the full grid.
 """
 
@@ -115,6 +115,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
     mc_sws = sws[::4] if quick else sws
     els_sws = np.array([1.0, 5.0, 10.0, 20.0]) if quick else sws
     M_cond = 1000 if quick else 10000
+    M_tame = 2000 if quick else 10000
     kstar_widths = (3, 100, 1000) if quick else tuple(HMS_WIDTHS)
     summary: dict = {"quick": bool(quick), "inputs": ELS_INPUTS.tolist(), "d": 1,
                      "convention": "u4 = unweighted tuple mean of lambda = -G4_c/I_4 "
@@ -142,7 +143,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
     s_mc1 = active_slopes(mc1)
     slopes += s_mc1
     log("conditional Monte Carlo, tame sigma_b = 0.3")
-    mc03 = mc_coupling_scan(sigma_ws=mc_sws, widths=widths, sigma_b=0.3, n_networks=M_cond,
+    mc03 = mc_coupling_scan(sigma_ws=mc_sws, widths=widths, sigma_b=0.3, n_networks=M_tame,
                             seed=2, estimator="conditional")
     s_mc03 = active_slopes(mc03)
     ex03_sub = exact_coupling_scan(sigma_ws=mc_sws, sigma_b=0.3)
@@ -162,7 +163,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
         tame.append({"width": m["width"], "slope_mc": m["slope"], "slope_err": m["slope_err"],
                      "slope_exact": e["slope"], "z": z,
                      "heavy_tail_fired": m["heavy_tail_fired"],
-                     "points": m["heavy_tail_points"], "n_networks": M_cond,
+                     "points": m["heavy_tail_points"], "n_networks": M_tame,
                      "estimator": "conditional"})
     # bias of the [ELS]-sized Monte Carlo against exact, at each sigma_W of its grid
     ex_on_els = exact_coupling_scan(sigma_ws=els_sws, sigma_b=1.0)
@@ -199,7 +200,8 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
                 "sigma_w_mc": mc_sws, "sigma_w_mc_tame": mc_sws, "sigma_w_els": els_sws},
         attrs={"convention": summary["convention"], "inputs": json.dumps(ELS_INPUTS.tolist()),
                "sigma_b": "1 (exact, mc, els), 0.3 (*_tame)",
-               "mc": f"conditional estimator, {M_cond} networks per point, seeds 1 and 2",
+               "mc": f"conditional estimator, {M_cond} (sigma_b = 1) and {M_tame} (0.3) networks "
+              "per point, seeds 1 and 2",
                "els": "raw estimator, 5 bags x 1000 networks (seeds 100..104), mean over bags"})
     _write_nc(out / "scan.nc", ds)
 
@@ -318,7 +320,8 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
         "cos_slopes": {"raw": s_cos[:1], "canonical": s_cos_can[:1]},
         "lattice": lattice,
         "inverse_grid": inverse,
-        "monte_carlo_sizes": {"conditional_per_point": M_cond, "sigma_w_points": len(mc_sws),
+        "monte_carlo_sizes": {"conditional_per_point": M_cond, "tame_per_point": M_tame,
+                              "sigma_w_points": len(mc_sws),
                               "els_sized": "5 bags x 1000 networks, raw estimator",
                               "els_sigma_w_points": len(els_sws)},
     })
@@ -453,6 +456,8 @@ def _markdown(s: dict) -> str:
           "std over bags / sqrt(5). At sigma_b = 1 the heavy-tail diagnostic fires: these error "
           "bars cannot be trusted (physics.md section 5).", ""]
     L += ["## Tame regime (sigma_b = 0.3): conditional MC slopes against exact", "",
+          f"{ms['tame_per_point']} networks per point (conditional estimator), "
+          f"{ms['sigma_w_points']} sigma_W points, jackknife errors.", "",
           "| N | MC slope | error | exact (same sigma_W points) | z | heavy tail fired |",
           "|---|---|---|---|---|---|"]
     for r in s["tame_monte_carlo"]:
