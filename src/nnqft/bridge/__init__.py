@@ -6,6 +6,16 @@ labelled normalisation, and runs LPA flows from the IR in the consistent set-ups
 physics.md section 8.
 """
 
+from .els import reproduce_els
+from .flows import (
+    SETUPS,
+    BridgeFlow,
+    compare_flows,
+    els_as_published,
+    els_with_measured,
+    flow_from_ir,
+    passive_reading,
+)
 from .ir import (
     NORMALISATIONS,
     IRData,
@@ -19,6 +29,14 @@ from .ir import (
 )
 
 __all__ = [
+    "SETUPS",
+    "BridgeFlow",
+    "compare_flows",
+    "els_as_published",
+    "els_with_measured",
+    "flow_from_ir",
+    "passive_reading",
+    "reproduce_els",
     "NORMALISATIONS",
     "IRData",
     "check_same_normalisation",
