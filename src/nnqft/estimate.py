@@ -296,8 +296,10 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
     - ``max_batch_z``: per tuple of the highest-order connected function, the largest robust
       z-score (|x - median| / (1.4826 MAD)) among the batch pseudo-values, then the median over
       tuples. Light-tailed batch estimates stay below ~6 with 64 batches; one batch dominated
-      by a single network gives 7 to 10^3 (fires above 7). Needs >= 50 networks per batch:
-      with fewer, batch estimates of cumulants are skewed even for light tails;
+      by a single network gives 7 to 10^3. Fires above 20, or above 7 when the effective
+      sample size is also below a quarter of a Gaussian sample's (``ess_relative_to_gaussian``
+      < 0.25). Needs >= 50 networks per batch: with fewer, batch estimates of cumulants are
+      skewed even for light tails;
     - ``spread_ratio``: the median over tuples of SD / (1.4826 MAD) of the batch pseudo-values,
       i.e. the stated error against the robust width of the batch spread (about 1 when the
       batch means are well behaved; fires above 2; same >= 50 networks per batch rule).
@@ -325,7 +327,11 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
         reasons.append(f"effective sample size {ess:.2g} of the networks")
     if share > max(0.05, 100.0 / M):
         reasons.append(f"one network carries {share:.1%} of the highest moment")
-    if math.isfinite(zmax) and zmax > 7.0:
+    # Relative to a Gaussian sample of the same order (w = |v|^k): (E|Z|^k)^2 / E|Z|^2k.
+    k = total.orders[-1] if total.orders else 2
+    abs_moment = lambda p: 2 ** (p / 2) * math.gamma((p + 1) / 2) / math.sqrt(math.pi)  # noqa: E731
+    ess_rel = ess / (abs_moment(k) ** 2 / abs_moment(2 * k))
+    if math.isfinite(zmax) and (zmax > 20.0 or (zmax > 7.0 and ess_rel < 0.25)):
         reasons.append(f"one batch estimate lies {zmax:.3g} robust standard deviations out")
     if math.isfinite(ratio) and ratio > 2.0:
         reasons.append(f"batch estimates spread {ratio:.2g}x wider than their robust width")
@@ -334,6 +340,7 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
         "ess_fraction": float(ess),
         "max_share": float(share),
         "max_batch_z": zmax,
+        "ess_relative_to_gaussian": float(ess_rel),
         "spread_ratio": ratio,
         "reasons": reasons,
     }
