@@ -9,6 +9,7 @@ Z = A exp(p^2/mu^2) at k = 100, mu^2 = 2).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,17 +18,19 @@ import numpy as np
 __all__ = ["Kinetic", "P2Kinetic", "ExponentialKinetic", "CallableKinetic", "as_kinetic"]
 
 
-class Kinetic:
+class Kinetic(ABC):
     """Base class. Subclasses define ``Z``, ``dZ``; ``dlogZ`` and ``inv`` default to ratios."""
 
     #: True when Z carries a scale of its own (then there is no dimensionless fixed point).
     has_scale: bool = True
 
-    def Z(self, p2):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def Z(self, p2):
+        """Z(p2)."""
 
-    def dZ(self, p2):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def dZ(self, p2):
+        """dZ/dp2."""
 
     def dlogZ(self, p2):
         """Z'(p2) / Z(p2)."""
