@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from .combinatorics import cumulant_partitions, perfect_matchings, sorted_tuples, tuple_index
+from .combinatorics import (
+    cumulant_partitions,
+    even_partitions,
+    perfect_matchings,
+    sorted_tuples,
+    tuple_index,
+)
 from .networks import Network
 
 __all__ = ["Correlators", "wick_sum", "connected_from_full", "full_from_connected",
+           "partition_sum", "block_index",
            "jackknife_error", "symmetric_tensor", "check_orders"]
 
 
@@ -33,6 +41,36 @@ def wick_sum(K: np.ndarray, tuples: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1024)
+def block_index(n_inputs: int, order: int, block: tuple[int, ...]) -> np.ndarray:
+    """Positions, in ``sorted_tuples(n_inputs, len(block))``, of every sorted order-``order``
+    tuple restricted to the positions in ``block`` (cached, read-only)."""
+    T = sorted_tuples(n_inputs, order)
+    idx = tuple_index(T[:, list(block)], n_inputs)
+    idx.setflags(write=False)
+    return idx
+
+
+def partition_sum(values: dict[int, np.ndarray], n_inputs: int, order: int, terms) -> np.ndarray:
+    """sum over (coef, partition) in ``terms`` of coef * prod_B values[|B|][tuple restricted to B].
+
+    ``values[k]`` holds a symmetric function over ``sorted_tuples(n_inputs, k)`` (trailing axis);
+    leading axes (e.g. jackknife replicates) broadcast. This one loop gives the moment-cumulant
+    maps in both directions and the exact brackets.
+    """
+    n_t = len(sorted_tuples(n_inputs, order))
+    lead = np.asarray(values[max(values)]).shape[:-1]
+    out = np.zeros(lead + (n_t,))
+    for coef, partition in terms:
+        if coef == 0:
+            continue
+        term = np.full(lead + (n_t,), float(coef))
+        for block in partition:
+            term = term * np.asarray(values[len(block)])[..., block_index(n_inputs, order, block)]
+        out += term
+    return out
+
+
 def connected_from_full(full: dict[int, np.ndarray], n_inputs: int, order: int) -> np.ndarray:
     """Joint cumulants of a zero-mean symmetric process from its full moments.
 
@@ -41,16 +79,16 @@ def connected_from_full(full: dict[int, np.ndarray], n_inputs: int, order: int) 
     moment-to-cumulant formula over set partitions into even blocks:
     G4_c = G4 - sum_3 G2 G2, G6_c = G6 - sum_15 G4 G2 + 2 sum_15 G2 G2 G2, and so on.
     """
-    T = sorted_tuples(n_inputs, order)
-    lead = np.asarray(full[order]).shape[:-1]
-    out = np.zeros(lead + (len(T),))
-    for coef, partition in cumulant_partitions(order):
-        term = np.ones(lead + (len(T),))
-        for block in partition:
-            idx = tuple_index(T[:, list(block)], n_inputs)
-            term = term * np.asarray(full[len(block)])[..., idx]
-        out += coef * term
-    return out
+    return partition_sum(full, n_inputs, order, cumulant_partitions(order))
+
+
+def full_from_connected(connected: dict[int, np.ndarray], n_inputs: int, order: int) -> np.ndarray:
+    """Full moments of a zero-mean symmetric process from its connected functions.
+
+    G_n = sum over set partitions into even blocks of products of connected functions
+    (the inverse of :func:`connected_from_full`); leading axes broadcast.
+    """
+    return partition_sum(connected, n_inputs, order, ((1, p) for p in even_partitions(order)))
 
 
 def jackknife_error(replicates: np.ndarray) -> np.ndarray:
@@ -229,6 +267,8 @@ def check_orders(orders) -> tuple[int, ...]:
         ords = sorted({int(o) for o in orders})
     except (TypeError, ValueError):
         raise ValueError(f"orders must be even integers >= 2, got {orders!r}") from None
+    if not ords:
+        raise ValueError("orders must name at least one even order >= 2")
     for o in ords:
         if o < 2 or o % 2:
             raise ValueError(f"order must be an even integer >= 2, got {o}")
@@ -237,20 +277,3 @@ def check_orders(orders) -> tuple[int, ...]:
     full = sorted(set(range(2, max(ords) + 1, 2)))
     return tuple(full)
 
-
-def full_from_connected(connected: dict[int, np.ndarray], n_inputs: int, order: int) -> np.ndarray:
-    """Full moments of a zero-mean symmetric process from its connected functions.
-
-    G_n = sum over set partitions into even blocks of products of connected functions
-    (the inverse of :func:`connected_from_full`); leading axes broadcast.
-    """
-    T = sorted_tuples(n_inputs, order)
-    lead = np.asarray(connected[order]).shape[:-1]
-    out = np.zeros(lead + (len(T),))
-    for _, partition in cumulant_partitions(order):
-        term = np.ones(lead + (len(T),))
-        for block in partition:
-            idx = tuple_index(T[:, list(block)], n_inputs)
-            term = term * np.asarray(connected[len(block)])[..., idx]
-        out += term
-    return out

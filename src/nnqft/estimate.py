@@ -26,7 +26,8 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from .correlators import (
     connected_from_full,
     full_from_connected,
     jackknife_error,
+    partition_sum,
 )
 from .executors import resolve_executor
 from .kernels import gp_kernel
@@ -73,17 +75,26 @@ class HeavyTailWarning(UserWarning):
     """The Monte Carlo error bar cannot be trusted: the samples are heavy-tailed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SamplingPlan:
-    """Everything that determines a Monte Carlo estimate (and nothing about how it is run)."""
+    """Everything that determines a Monte Carlo estimate (and nothing about how it is run).
+
+    Two plans are equal when their :meth:`fingerprint` is (inputs included).
+    """
 
     network: Network
-    inputs: np.ndarray = field(compare=False)
+    inputs: np.ndarray
     orders: tuple[int, ...]
     estimator: str
     n_networks: int
     seed: int
     block_size: int
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SamplingPlan) and self.fingerprint() == other.fingerprint()
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
 
     @property
     def n_blocks(self) -> int:
@@ -124,8 +135,9 @@ class SamplingPlan:
     def batch_of_block(self, b: int) -> int:
         return (b * self.n_batches) // self.n_blocks
 
+    @cached_property
     def shift(self) -> np.ndarray:
-        """Conditional estimator: the infinite-width kernel on the sorted input pairs."""
+        """Conditional estimator: the infinite-width kernel on the sorted input pairs (cached)."""
         P = sorted_tuples(self.n_inputs, 2)
         K = gp_kernel(self.network, self.inputs)
         return K[P[:, 0], P[:, 1]]
@@ -162,30 +174,30 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
 
 
 def compute_block(plan: SamplingPlan, b: int) -> MomentSums:
-    """Moment sums of block ``b`` (a pure function of the plan and ``b``)."""
-    from threadpoolctl import threadpool_limits
+    """Moment sums of block ``b`` (a pure function of the plan and ``b``).
 
+    Executors run it with BLAS limited to one thread (:func:`nnqft.executors.pin_blas_threads`),
+    which makes the bits independent of where it runs.
+    """
     start, stop = block_bounds(plan.n_networks, plan.block_size, b)
     if not 0 <= start < stop:
         raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
     net, X = plan.network, plan.inputs
     rng = block_rng(plan.seed, net.content_hash(), b)
     acc = None
-    with threadpool_limits(limits=1, user_api="blas"):
-        if plan.estimator == "raw":
-            for f in iter_block_outputs(net, X, stop - start, rng):
-                part = MomentSums.from_samples(f, plan.accumulated_orders)
-                acc = part if acc is None else acc.merge(part)
-        else:
-            P = sorted_tuples(plan.n_inputs, 2)
-            shift = plan.shift()
-            scale = net.sigma_w**2 / net.last_width
-            for h in iter_block_features(net, X, stop - start, rng):
-                hT = np.swapaxes(h, 1, 2)
-                Kh = hT @ h  # (m, n_x, n_x)
-                V = net.sigma_b**2 + scale * Kh[:, P[:, 0], P[:, 1]] - shift
-                part = MomentSums.from_samples(V, plan.accumulated_orders)
-                acc = part if acc is None else acc.merge(part)
+    if plan.estimator == "raw":
+        for f in iter_block_outputs(net, X, stop - start, rng):
+            part = MomentSums.from_samples(f, plan.accumulated_orders)
+            acc = part if acc is None else acc.merge(part)
+    else:
+        P = sorted_tuples(plan.n_inputs, 2)
+        shift = plan.shift
+        scale = net.sigma_w**2 / net.last_width
+        for h in iter_block_features(net, X, stop - start, rng):
+            Kh = np.swapaxes(h, 1, 2) @ h  # (m, n_x, n_x)
+            V = net.sigma_b**2 + scale * Kh[:, P[:, 0], P[:, 1]] - shift
+            part = MomentSums.from_samples(V, plan.accumulated_orders)
+            acc = part if acc is None else acc.merge(part)
     return acc
 
 
@@ -236,15 +248,7 @@ def _fold_batches(plan: SamplingPlan, blocks: list[MomentSums]) -> list[MomentSu
 
 def _cumulants_from_moments(mu: dict[int, np.ndarray], m: int, k: int) -> np.ndarray:
     """Joint k-th cumulants over sorted k-tuples of an m-vector from its raw moments (any mean)."""
-    T = sorted_tuples(m, k)
-    lead = mu[k].shape[:-1]
-    out = np.zeros(lead + (len(T),))
-    for coef, partition in cumulant_partitions(k, even_only=False):
-        term = np.ones(lead + (len(T),))
-        for block in partition:
-            term = term * mu[len(block)][..., tuple_index(T[:, list(block)], m)]
-        out += coef * term
-    return out
+    return partition_sum(mu, m, k, cumulant_partitions(k, even_only=False))
 
 
 def _conditional_connected(plan: SamplingPlan, sums: dict[int, np.ndarray], count) -> dict:
@@ -253,22 +257,33 @@ def _conditional_connected(plan: SamplingPlan, sums: dict[int, np.ndarray], coun
     count = np.asarray(count, dtype=np.float64)[..., None]
     mu = {k: s / count for k, s in sums.items()}
     out = {}
-    shift = plan.shift()
+    shift = plan.shift
     out[2] = mu[1] + shift
     for n in plan.orders:
         if n == 2:
             continue
         k = n // 2
         kappa = _cumulants_from_moments(mu, P, k)
-        T = sorted_tuples(plan.n_inputs, n)
-        val = np.zeros(kappa.shape[:-1] + (len(T),))
-        for matching in perfect_matchings(n):
-            pair_idx = np.stack(
-                [tuple_index(T[:, [a, b]], plan.n_inputs) for a, b in matching], axis=1
-            )
-            val += kappa[..., tuple_index(pair_idx, P)]
+        val = np.zeros(kappa.shape[:-1] + (len(sorted_tuples(plan.n_inputs, n)),))
+        for idx in _matching_indices(plan.n_inputs, n):
+            val += kappa[..., idx]
         out[n] = val
     return out
+
+
+@lru_cache(maxsize=64)
+def _matching_indices(n_inputs: int, n: int) -> tuple[np.ndarray, ...]:
+    """For each perfect matching of n points: the position of (Kh pair, ..., Kh pair) of every
+    sorted n-tuple among the sorted (n/2)-tuples of the sorted input pairs (cached)."""
+    T = sorted_tuples(n_inputs, n)
+    P = n_inputs * (n_inputs + 1) // 2
+    out = []
+    for matching in perfect_matchings(n):
+        pair_idx = np.stack([tuple_index(T[:, [a, b]], n_inputs) for a, b in matching], axis=1)
+        idx = tuple_index(pair_idx, P)
+        idx.setflags(write=False)
+        out.append(idx)
+    return tuple(out)
 
 
 def _estimates(plan: SamplingPlan, sums: dict[int, np.ndarray], count):

@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 
-from .combinatorics import even_partitions, sorted_tuples, tuple_index
-from .correlators import Correlators, check_orders
+from .combinatorics import even_partitions
+from .correlators import Correlators, check_orders, full_from_connected, partition_sum
 from .kernels import gp_kernel
 from .moments import single_neuron_moment_table
 from .networks import Network, as_inputs, weight_law_cumulants
@@ -65,30 +64,6 @@ def weight_law_moments(law: str, max_order: int) -> dict[int, float]:
             out[4] = 3.0 + c4
         if max_order >= 6:
             out[6] = 15.0 + 15.0 * c4 + c6
-    return out
-
-
-@lru_cache(maxsize=256)
-def _block_index(n_inputs: int, order: int, block: tuple[int, ...]) -> np.ndarray:
-    T = sorted_tuples(n_inputs, order)
-    idx = tuple_index(T[:, list(block)], n_inputs)
-    idx.setflags(write=False)
-    return idx
-
-
-def _partition_sum(values: dict[int, np.ndarray], n_inputs: int, order: int,
-                   coef) -> np.ndarray:
-    """sum over even set partitions rho of coef(rho) prod_R values[|R|][tuple restricted to R]."""
-    T = len(sorted_tuples(n_inputs, order))
-    out = np.zeros(T)
-    for part in even_partitions(order):
-        c = coef(part)
-        if c == 0:
-            continue
-        term = np.full(T, float(c))
-        for block in part:
-            term = term * values[len(block)][_block_index(n_inputs, order, block)]
-        out += term
     return out
 
 
@@ -140,7 +115,7 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
             k = len(part)
             return (-1) ** (k - 1) * math.factorial(k - 1) * math.prod(e[len(b)] for b in part)
 
-        out[n] = _partition_sum(moments, n_x, n, coef)
+        out[n] = partition_sum(moments, n_x, n, ((coef(p), p) for p in even_partitions(n)))
     return out
 
 
@@ -183,7 +158,7 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     for n in orders:
         if n > 2:
             conn[n] = sw**n * float(N) ** (1 - n / 2) * np.asarray(brackets[n])
-    full = {n: _partition_sum(conn, n_x, n, lambda part: 1) for n in orders}
+    full = {n: full_from_connected(conn, n_x, n) for n in orders}
     return Correlators(
         inputs=X,
         network=net,

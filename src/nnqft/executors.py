@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-__all__ = ["LocalExecutor", "DaskExecutor", "resolve_executor", "chunked"]
+__all__ = ["LocalExecutor", "DaskExecutor", "resolve_executor", "chunked", "pin_blas_threads",
+           "run_chunk_pinned"]
 
 
 def chunked(blocks: Sequence[int], chunk_blocks: int) -> list[list[int]]:
@@ -26,6 +27,32 @@ def _run_chunk(fn: Callable, chunk: list[int]):
     return [(b, fn(b)) for b in chunk]
 
 
+_BLAS_PINNED = False
+
+
+def pin_blas_threads() -> None:
+    """Limit BLAS to one thread for the rest of this (worker) process.
+
+    Block computations run with single-threaded BLAS everywhere, so that every block gives the
+    same bits in every executor. Worker processes (Dask, process pools) pin once for their whole
+    life; the in-process :class:`LocalExecutor` limits BLAS from the calling thread for the
+    duration of ``map_blocks`` and restores it afterwards (a per-thread limit would race, since
+    BLAS thread counts are process-wide).
+    """
+    global _BLAS_PINNED
+    if not _BLAS_PINNED:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+        _BLAS_PINNED = True
+
+
+def run_chunk_pinned(fn: Callable, chunk: list[int]):
+    """Compute a chunk of blocks in a worker process, with BLAS pinned to one thread."""
+    pin_blas_threads()
+    return _run_chunk(fn, chunk)
+
+
 class LocalExecutor:
     """In-process execution (the default).
 
@@ -33,7 +60,7 @@ class LocalExecutor:
     ----------
     workers : int
         Threads computing chunks concurrently (numpy releases the GIL in the heavy parts;
-        BLAS is limited to one thread per block computation for reproducibility).
+        BLAS is limited to one thread, process-wide, while blocks are computed).
     chunk_blocks : int or None
         Blocks per chunk (default: enough chunks for smooth progress).
     shuffle_seed : int or None
@@ -51,7 +78,12 @@ class LocalExecutor:
         self.shuffle_seed = shuffle_seed
 
     def map_blocks(self, fn: Callable, blocks: Iterable[int], on_chunk: Callable | None = None):
-        blocks = list(blocks)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._map_blocks(fn, list(blocks), on_chunk)
+
+    def _map_blocks(self, fn: Callable, blocks: list[int], on_chunk: Callable | None):
         cb = self.chunk_blocks or max(1, math.ceil(len(blocks) / 200))
         chunks = chunked(blocks, cb)
         if self.shuffle_seed is not None:
@@ -114,7 +146,7 @@ class DaskExecutor:
             nthreads = max(1, sum(self.client.nthreads().values()))
             cb = max(1, math.ceil(len(blocks) / (4 * nthreads)))
         chunks = chunked(blocks, cb)
-        futs = [self.client.submit(_run_chunk, fn, ch, pure=False, retries=self.retries)
+        futs = [self.client.submit(run_chunk_pinned, fn, ch, pure=False, retries=self.retries)
                 for ch in chunks]
         results = {}
         for f in das_completed(futs):

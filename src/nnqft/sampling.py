@@ -31,7 +31,7 @@ __all__ = [
     "MAX_BLOCK_SIZE",
 ]
 
-#: Largest default block; the default is ceil(n_networks / 64) capped here (>= 64 blocks).
+#: Largest default block (see :func:`default_block_size`).
 MAX_BLOCK_SIZE = 4096
 #: Target number of float64 elements of the largest array of one sub-batch (~32 MB).
 _SUB_BATCH_ELEMENTS = 4_000_000
@@ -43,8 +43,14 @@ def block_rng(seed: int, config_hash: int, block: int) -> np.random.Generator:
 
 
 def default_block_size(n_networks: int) -> int:
-    """Default block size: depends only on the number of networks (at least 64 blocks)."""
-    return max(1, min(MAX_BLOCK_SIZE, math.ceil(n_networks / 64)))
+    """Default block size: depends only on the number of networks.
+
+    At least 64 blocks, at most MAX_BLOCK_SIZE networks each, and a number of blocks that is
+    (up to the shorter last block) a multiple of 64, so that the 64 jackknife batches hold equal
+    numbers of blocks.
+    """
+    groups = max(1, math.ceil(n_networks / (64 * MAX_BLOCK_SIZE)))
+    return max(1, math.ceil(n_networks / (64 * groups)))
 
 
 def block_bounds(n_networks: int, block_size: int, block: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..executors import DaskExecutor, LocalExecutor, _run_chunk, chunked
+from ..executors import DaskExecutor, LocalExecutor, chunked, run_chunk_pinned
 from ..progress import log
 
 __all__ = ["ProcessExecutor", "make_executor"]
@@ -61,7 +61,7 @@ class ProcessExecutor:
         failures = 0
         while pending:
             pool = self._get_pool()
-            futs = {pool.submit(_run_chunk, fn, ch): i for i, ch in enumerate(pending)}
+            futs = {pool.submit(run_chunk_pinned, fn, ch): i for i, ch in enumerate(pending)}
             finished: set[int] = set()
             broken = False
             not_done = set(futs)
