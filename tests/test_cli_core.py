@@ -109,3 +109,22 @@ def test_heavy_tail_warning_goes_to_stderr():
     assert obj["diagnostics"]["fired"] is True
     assert proc.stderr.startswith("nnqft: warning:") and "heavy tails" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("which", ["hms", "els"])
+def test_reproduce_never_overwrites_silently(capsys, tmp_path, which):
+    """An existing results directory is refused without --force; --force refuses to clear a
+    directory that is not nnqft output. Neither case computes anything or touches the files."""
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    status, stdout, err = run_cli(capsys, "reproduce", which, "--quick", "--out", str(out))
+    assert status == 2 and stdout == ""
+    assert "already exists" in err and len(err.strip().splitlines()) == 1
+    assert (out / "summary.json").read_text() == "{}"
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "thesis.tex").write_text("precious")
+    status, _, err = run_cli(capsys, "reproduce", which, "--quick", "--out", str(other), "--force")
+    assert status == 2 and "not an nnqft results directory" in err
+    assert (other / "thesis.tex").read_text() == "precious"

@@ -27,8 +27,8 @@ tests/test_moments.py against closed forms, scipy adaptive quadrature or a 2x fi
 - erf, tanh: polar rules for rank r <= 3: u = rho * theta with the angular rule of relu below
   (split where theta . L_i = 0, around which phi(rho theta . L_i) is steep) and Gauss-Legendre
   in rho on [0, 9] against the chi_r density. Measured against 2x-4x finer rules (tests): r <= 2
-  (d = 1): ~1e-12 for pre-activation variances of order 1 (the [HMS] set-ups), ~1e-6 at
-  sigma_w = 10; r = 3 (d = 2 with a bias, d = 3 without): ~1e-6 and ~1e-5 relative at orders
+  (d = 1): ~1e-12 for pre-activation variances of order 1 (the [HMS] set-ups), only ~1e-5
+  at sigma_w = 10 with |x| ~ 1 (erf is then nearly a step; C_2 against the arc-sine kernel); r = 3 (d = 2 with a bias, d = 3 without): ~1e-6 and ~1e-5 relative at orders
   4-6. r = 4: tensor Gauss-Hermite (20 nodes per axis), ~1e-3 only (documented fallback).
 - relu: positively homogeneous, so with u = rho * theta (theta on the unit sphere S^(r-1)) the
   radial integral is analytic, E[rho^n] = 2^(n/2) Gamma((r + n)/2) / Gamma(r/2) (a chi law),

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
 from .flows import ELS_PUBLISHED, compare_flows, els_as_published, els_with_measured, flow_from_ir
 from .flows import passive_reading as _passive
@@ -48,43 +47,19 @@ PUBLISHED = {"slope_N3": -3.04, "intercept_N3": 1.59, "log10_u4_sigma1_N3": 1.75
 
 
 # ------------------------------------------------------------------ atomic writers
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _write_text(path: Path, text: str) -> None:
-    def w(tmp):
-        with open(tmp, "w") as fh:
-            fh.write(text)
-
-    _atomic(path, w)
+    atomic_write_text(path, text)
 
 
 def _write_nc(path: Path, ds) -> None:
-    _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    write_netcdf(ds, path)
 
 
 def _write_fig(path: Path, fig) -> None:
-    import matplotlib.pyplot as plt
-
-    _atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
-def _jsonable(obj):
-    from ..cli._common import to_jsonable
-
-    return to_jsonable(obj)
+_jsonable = to_jsonable
 
 
 class _Log:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 import numpy as np
+
+from ..io import to_jsonable
 
 __all__ = ["InputError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
            "network_options", "build_network"]
@@ -51,24 +53,6 @@ def parse_cutoff(text: str | None) -> float | None:
     if math.isnan(v) or v <= 0:
         raise InputError(f"--cutoff must be a positive number or 'inf', got {text!r}")
     return v
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy values and non-finite floats for JSON (inf and nan become null)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    return obj
 
 
 def emit_json(obj: dict) -> None:

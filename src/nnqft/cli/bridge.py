@@ -75,12 +75,15 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
 @click.option("--quick", is_flag=True, help="Smaller Monte Carlo and scans (a few minutes).")
 @click.option("--out", "out_dir", default="results/els", show_default=True,
               help="Output directory.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def reproduce_els_cmd(quick, out_dir, quiet):
+def reproduce_els_cmd(quick, out_dir, force, quiet):
     """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (physics.md section 8)."""
     from ..bridge.els import reproduce_els
+    from ..experiments.store import OutputDirectory
 
-    summary = reproduce_els(out_dir, quick=quick, progress=not quiet)
+    with OutputDirectory(out_dir, force=force):
+        summary = reproduce_els(out_dir, quick=quick, progress=not quiet)
     n = len(summary.get("slopes", []))
     click.echo(f"wrote {out_dir}/summary.json, summary.md ({n} slopes)", err=True)
 

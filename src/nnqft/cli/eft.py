@@ -99,14 +99,17 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
 @click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about 30 s; the full run about 2 minutes).")
 @click.option("--out", "out_dir", default="results/hms", show_default=True,
               help="Output directory.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def reproduce_hms_cmd(quick, out_dir, quiet):
+def reproduce_hms_cmd(quick, out_dir, force, quiet):
     """Every [HMS] figure type: PNG + NetCDF, summary.json and summary.md.
 
     Quick: ~30 s; full: ~2 minutes on 2 cores (see docs/eft.md).
     """
     from ..eft.reproduce import reproduce_hms
+    from ..experiments.store import OutputDirectory
 
-    summary = reproduce_hms(out_dir, quick=quick, progress=not quiet)
+    with OutputDirectory(out_dir, force=force):
+        summary = reproduce_hms(out_dir, quick=quick, progress=not quiet)
     click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
                f"({summary['wall_s']:.1f} s)", err=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
+from ..io import atomic_write, write_netcdf
 from . import cli
 from ._common import InputError, emit_json
 
@@ -108,17 +108,8 @@ def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, o
     res = lpa.flow(init, (k_start, k_end), method=method, **kw)
     stem.parent.mkdir(parents=True, exist_ok=True)
     ds = res.to_dataset()
-    tmp_nc = nc.with_name(f".{nc.name}.tmp{os.getpid()}")
-    tmp_png = png.with_name(f".{png.name}.tmp{os.getpid()}.png")
-    try:
-        ds.to_netcdf(tmp_nc, engine="h5netcdf")
-        _plot(res, tmp_png)
-        os.replace(tmp_nc, nc)
-        os.replace(tmp_png, png)
-    finally:
-        for p in (tmp_nc, tmp_png):
-            if p.exists():
-                p.unlink()
+    write_netcdf(ds, nc)
+    atomic_write(png, lambda tmp: _plot(res, tmp))
     summary = {"status": res.status, "k_star": res.k_star, "message": res.message,
                "netcdf": str(nc), "plot": str(png)}
     if res.rho is None:

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -34,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..correlators import jackknife_error
+from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
 from .couplings import couplings, to_hms
 from .locality import locality_table
@@ -74,36 +73,16 @@ REFERENCE = {
 
 
 # ---------------------------------------------------------------------------- file helpers
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _save_ds(ds, path: Path) -> None:
-    _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    write_netcdf(ds, path)
 
 
 def _save_fig(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def _save_text(text: str, path: Path) -> None:
-    def w(tmp):
-        with open(tmp, "w") as fh:
-            fh.write(text)
-
-    _atomic(path, w)
+    atomic_write_text(path, text)
 
 
 def _log(msg: str, progress: bool) -> None:
@@ -113,21 +92,7 @@ def _log(msg: str, progress: bool) -> None:
         log(msg)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    return obj
+_jsonable = to_jsonable
 
 
 # ---------------------------------------------------------------------------- stages

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..estimate import finalize, run_plan
+from ..io import write_netcdf
 from ..progress import log
 from . import analyses as _an
 from .config import ExperimentConfig
@@ -107,22 +108,6 @@ def provenance_base() -> dict:
         "pid": os.getpid(),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
     }
-
-
-def write_netcdf(ds, path: str | Path) -> Path:
-    """Write a Dataset as NetCDF-4 (h5netcdf) atomically (temp file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def _annotate(ds, title: str):

@@ -26,12 +26,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..accumulate import MomentSums
+from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: F401 (re-exported)
 
 __all__ = [
     "atomic_write_bytes",
@@ -41,50 +41,11 @@ __all__ = [
     "LockedError",
     "CheckpointError",
     "CheckpointStore",
+    "OutputDirectory",
+    "RESULT_MARKERS",
 ]
 
 CHECKPOINT_FORMAT = 1
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | Path, obj) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def remove_temporaries(root: Path) -> None:
@@ -147,6 +108,46 @@ def clear_directory(directory: Path, keep: tuple[str, ...] = (".lock",)) -> None
             shutil.rmtree(p)
         else:
             p.unlink()
+
+
+#: Names whose presence marks a directory as nnqft output (so --force may clear it).
+RESULT_MARKERS = frozenset({".lock", "config.json", "provenance.json", "checkpoints",
+                            "summary.json", "report.md"})
+
+
+class OutputDirectory:
+    """Context manager guarding an output directory for the ``reproduce`` commands.
+
+    An existing non-empty directory is refused unless ``force``; with ``force`` it is cleared,
+    but only when it looks like nnqft output (one of :data:`RESULT_MARKERS`). The directory is
+    locked (:class:`RunLock`) while it is written, so two runs cannot share it.
+    """
+
+    def __init__(self, directory: str | Path, force: bool = False):
+        self.path = Path(directory)
+        self.force = force
+        self._lock: RunLock | None = None
+
+    def __enter__(self) -> Path:
+        out = self.path
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{out} exists and is not a directory")
+        if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+            if not self.force:
+                raise ValueError(f"{out} already exists; use --force to overwrite it")
+            if not {p.name for p in out.iterdir()} & RESULT_MARKERS:
+                raise ValueError(f"--force: {out} is not an nnqft results directory; "
+                                 "refusing to clear it")
+        out.mkdir(parents=True, exist_ok=True)
+        self._lock = RunLock(out).acquire()
+        if self.force:
+            clear_directory(out)
+        return out
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 class CheckpointError(ValueError):
