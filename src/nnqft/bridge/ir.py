@@ -45,6 +45,7 @@ import numpy as np
 
 from ..combinatorics import equal_splits, sorted_tuples, subset_splits
 from ..correlators import Correlators
+from ..eft.integrals import gauss_tree_integral
 from ..kernels import kinetic_parameters
 from ..networks import Network, as_inputs
 
@@ -261,54 +262,7 @@ def small_input_kappa(net: Network) -> float:
     return -((3 / (math.pi * d)) ** (d / 2)) * br * sw ** (d - 6) / net.width**2
 
 
-# ------------------------------------------------------------------ tree integrals (gauss/cos)
-def gauss_tree_integral(net: Network, X, vertex_tuples, edges) -> np.ndarray:
-    """Tree integral of Gaussian legs at Lambda = inf (Gauss- and cos-net kernels).
-
-    ``int prod_v d^d y_v prod_v prod_{a in A_v} Delta(x_a, y_v) prod_{(v,w) in edges} Delta(y_v, y_w)``
-    with Delta(x, y) = sigma_w^2 exp(-|x - y|^2 / (2 l^2)), l^2 = d / sigma_w^2. The exponent is
-    a Gaussian in the vertex positions with precision P (per coordinate) = diag(n_v + deg_v) -
-    adjacency, so the integral is, coordinate by coordinate,
-    (2 pi l^2)^(m/2) det(P)^(-1/2) exp((b^T P^-1 b - q) / (2 l^2)), b_v = sum_{a in A_v} x_a,
-    q = sum |x_a|^2, times sigma_w^(2 * number of Delta factors).
-
-    Parameters
-    ----------
-    vertex_tuples : list of int arrays (T, n_v)
-        Input indices of the external legs on each vertex (the same T tuples for all vertices).
-    edges : list of (v, w)
-        Internal propagators (a tree).
-
-    Returns
-    -------
-    ndarray (T,)
-    """
-    if net.activation not in ("gauss", "cos"):
-        raise ValueError("closed-form tree integrals exist for gauss and cos kernels only")
-    X = as_inputs(X, net.d_in)
-    m = len(vertex_tuples)
-    d = net.d_in
-    sw2 = net.sigma_w**2
-    ell2 = d / sw2
-    P = np.zeros((m, m))
-    n_delta = len(edges)
-    for v, t in enumerate(vertex_tuples):
-        P[v, v] += np.asarray(t).shape[1]
-        n_delta += np.asarray(t).shape[1]
-    for v, w in edges:
-        P[v, v] += 1
-        P[w, w] += 1
-        P[v, w] -= 1
-        P[w, v] -= 1
-    Pinv = np.linalg.inv(P)
-    detP = np.linalg.det(P)
-    b = np.stack([X[np.asarray(t)].sum(axis=1) for t in vertex_tuples], axis=1)  # (T, m, d)
-    q = sum(np.sum(X[np.asarray(t)] ** 2, axis=(1, 2)) for t in vertex_tuples)
-    quad = np.einsum("tvc,vw,twc->t", b, Pinv, b)
-    expo = (quad - q) / (2 * ell2)
-    return sw2**n_delta * ((2 * math.pi * ell2) ** m / detP) ** (d / 2) * np.exp(expo)
-
-
+# ------------------------------------------------------------------ octic subtractions (gauss/cos)
 def _octic_subtractions(net: Network, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(I_8, sum_56 J(5|3), sum_280 J(3|2|3)) over sorted 8-tuples (gauss/cos, Lambda = inf)."""
     X = as_inputs(X, net.d_in)

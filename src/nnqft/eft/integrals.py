@@ -61,6 +61,7 @@ __all__ = [
     "exchange_integral",
     "exchange_matrix",
     "exchange_sums",
+    "gauss_tree_integral",
     "integral_method",
 ]
 
@@ -514,19 +515,63 @@ def vertex_integral(net: Network, points, cutoff, *, method: str = "auto"):
 
 
 # ---------------------------------------------------------------------------- exchange J
-def _gauss_exchange(net: Network, X, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """J(A|B) at Lambda = inf for gauss/cos legs: a Gaussian integral in (y, z), per pair."""
-    sw2 = net.sigma_w**2
+def gauss_tree_integral(net: Network, X, vertex_tuples, edges) -> np.ndarray:
+    """Tree integral of Gaussian legs at Lambda = inf (Gauss- and cos-net kernels).
+
+    ``int prod_v d^d y_v prod_v prod_{a in A_v} Delta(x_a, y_v) prod_{(v,w) in edges} Delta(y_v, y_w)``
+    with Delta(x, y) = sigma_w^2 exp(-|x - y|^2 / (2 l^2)), l^2 = d / sigma_w^2. The exponent is
+    a Gaussian in the vertex positions with precision P (per coordinate) = diag(n_v + deg_v) -
+    adjacency, so the integral is, coordinate by coordinate,
+    (2 pi l^2)^(m/2) det(P)^(-1/2) exp((b^T P^-1 b - q) / (2 l^2)), b_v = sum_{a in A_v} x_a,
+    q = sum |x_a|^2, times sigma_w^(2 * number of Delta factors). One vertex without edges is
+    I_n at Lambda = inf; two vertices joined by one edge are the exchange integral J(A|B).
+
+    Parameters
+    ----------
+    vertex_tuples : list of int arrays (T, n_v)
+        Input indices of the external legs on each vertex (the same T tuples for all vertices).
+    edges : list of (v, w)
+        Internal propagators (a tree).
+
+    Returns
+    -------
+    ndarray (T,)
+    """
+    if net.activation not in _CLOSED:
+        raise ValueError("closed-form tree integrals exist for gauss and cos kernels only")
+    X = as_inputs(X, net.d_in)
+    m = len(vertex_tuples)
     d = net.d_in
+    sw2 = net.sigma_w**2
     ell2 = d / sw2
-    nA, nB = A.shape[1], B.shape[1]
-    SA, QA = _gauss_tuple_stats(X, A)
-    SB, QB = _gauss_tuple_stats(X, B)
-    det = (nA + 1) * (nB + 1) - 1
-    quad = ((nB + 1) * np.sum(SA * SA, 1) + 2 * np.sum(SA * SB, 1)
-            + (nA + 1) * np.sum(SB * SB, 1)) / det
-    expo = -(QA + QB - quad) / (2.0 * ell2)
-    return sw2 ** (nA + nB + 1) * (2 * math.pi * ell2) ** d * det ** (-d / 2) * np.exp(expo)
+    P = np.zeros((m, m))
+    n_delta = len(edges)
+    legs = [X[np.asarray(t)] for t in vertex_tuples]  # (T, n_v, d) each
+    for v, pts in enumerate(legs):
+        P[v, v] += pts.shape[1]
+        n_delta += pts.shape[1]
+    for v, w in edges:
+        P[v, v] += 1
+        P[w, w] += 1
+        P[v, w] -= 1
+        P[w, v] -= 1
+    Pinv = np.linalg.inv(P)
+    detP = np.linalg.det(P)
+    # b_v (T, d) and q (T,); explicit sums over the few legs beat strided axis reductions
+    b = []
+    for pts in legs:
+        bv = pts[:, 0].copy()
+        for k in range(1, pts.shape[1]):
+            bv += pts[:, k]
+        b.append(bv)
+    q = sum(np.einsum("tkc,tkc->t", pts, pts) for pts in legs)
+    # b^T P^-1 b over the vertex pairs (P symmetric); cheaper than an einsum for small m
+    quad = sum(Pinv[v, v] * np.sum(b[v] * b[v], axis=1) for v in range(m))
+    for v in range(m):
+        for w in range(v + 1, m):
+            quad = quad + 2.0 * Pinv[v, w] * np.sum(b[v] * b[w], axis=1)
+    expo = (quad - q) / (2 * ell2)
+    return sw2**n_delta * ((2 * math.pi * ell2) ** m / detP) ** (d / 2) * np.exp(expo)
 
 
 def exchange_matrix(
@@ -547,7 +592,7 @@ def exchange_matrix(
     T = np.asarray(sorted_tuples(X.shape[0], k))
     if method == "closed" and math.isinf(L):
         ii, jj = np.triu_indices(len(T))
-        vals = _gauss_exchange(net, X, T[ii], T[jj])
+        vals = gauss_tree_integral(net, X, [T[ii], T[jj]], [(0, 1)])
         M = np.zeros((len(T), len(T)))
         M[ii, jj] = vals
         M[jj, ii] = vals
@@ -607,7 +652,7 @@ def exchange_integral(net: Network, points_a, points_b, cutoff, *, method: str =
     L = check_cutoff(cutoff)
     method = integral_method(net, L, method)
     if method == "closed" and math.isinf(L):
-        out = _gauss_exchange(net, X, ta, tb)
+        out = gauss_tree_integral(net, X, [ta, tb], [(0, 1)])
     else:
         rule = cubature_rule(net, X, L)
         Y, w = rule.nodes, rule.weights
