@@ -41,6 +41,7 @@ from ..correlators import Correlators, jackknife_error
 from ..kernels import kinetic_parameters
 from ..networks import Network
 from .integrals import check_cutoff, exchange_sums, vertex_integrals
+from .stats import tuple_mean, tuple_spread
 
 __all__ = [
     "CONVENTION",
@@ -75,17 +76,6 @@ def resolve_network(c: Correlators, net: Network | None) -> Network:
             "net does not match the network of the correlators in " + ", ".join(diff)
         )
     return net
-
-
-def _summary(values: np.ndarray):
-    return float(np.mean(values)), float(np.std(values))
-
-
-def _rep_summary(reps: np.ndarray | None):
-    if reps is None:
-        return None, None
-    return (float(jackknife_error(reps.mean(axis=1))),
-            float(jackknife_error(reps.std(axis=1))))
 
 
 @dataclass
@@ -273,13 +263,10 @@ def couplings(
     reps = None if c.exact else c.replicates("connected", 4)
     errs = None if c.exact else c.connected_err(4)
     lam, err, lam_reps = couplings_from_connected(c.connected(4), I4, errors=errs, replicates=reps)
-    mean, spread = _summary(lam)
-    if lam_reps is not None:
-        mean_err, spread_err = _rep_summary(lam_reps)
-    elif err is not None:
-        mean_err, spread_err = float(np.sqrt(np.sum(err**2)) / len(err)), None
-    else:
-        mean_err = spread_err = None
+    mean, mean_err = tuple_mean(lam, lam_reps)
+    spread, spread_err = tuple_spread(lam, lam_reps)
+    if lam_reps is None and err is not None:
+        mean_err = float(np.sqrt(np.sum(err**2)) / len(err))
     return CouplingFit(
         tuples=np.asarray(T), cutoff=L, lam=lam, lam_err=err, I4=I4, mean=mean, spread=spread,
         mean_err=mean_err, spread_err=spread_err, replicates=lam_reps, exact=bool(c.exact),
@@ -339,19 +326,19 @@ def sextic_couplings(
     kappa = -(c.connected(6) - lb**2 * J10) / I6
     reps = None
     err = None
-    mean_err = spread_err = None
     g6_reps = None if c.exact else c.replicates("connected", 6)
     if g6_reps is not None and quartic.replicates is not None:
         lb_reps = quartic.replicates.mean(axis=1)  # (B,)
         reps = -(g6_reps - (lb_reps**2)[:, None] * J10) / I6
         err = jackknife_error(reps)
-        mean_err, spread_err = _rep_summary(reps)
     elif not c.exact and c.connected_err(6) is not None:
         e6 = c.connected_err(6)
         e_lb = quartic.mean_err or 0.0
         err = np.sqrt(e6**2 + (2 * lb * e_lb * J10) ** 2) / np.abs(I6)
+    mean, mean_err = tuple_mean(kappa, reps)
+    spread, spread_err = tuple_spread(kappa, reps)
+    if reps is None and err is not None:
         mean_err = float(np.sqrt(np.sum(err**2)) / len(err))
-    mean, spread = _summary(kappa)
     return SexticFit(
         tuples=np.asarray(T6), cutoff=L, kappa=kappa, kappa_err=err, I6=I6, J10=J10,
         lambda_bar=lb, mean=mean, spread=spread, mean_err=mean_err, spread_err=spread_err,

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..combinatorics import sorted_tuples, subset_splits, tuple_index
-from ..correlators import Correlators, jackknife_error
+from ..correlators import Correlators
 from ..networks import Network
 from .couplings import couplings, resolve_network, sextic_couplings
 from .integrals import check_cutoff
+from .stats import tuple_mean
 
 __all__ = ["SixPointPrediction", "hms_six_point_prediction", "six_point_vs_cutoff"]
 
@@ -118,20 +119,21 @@ def hms_six_point_prediction(c: Correlators, net: Network | None = None, cutoff=
         sfit = sextic_couplings(c, net, L, method=method, quartic=qfit)
         kb = sfit.mean
         tree_v = hms - kb * sfit.I6 + lb**2 * sfit.J10
-    r_gp = float(np.mean(gp / meas))
-    r_hms = float(np.mean(hms / meas))
-    r_tree = None if tree_v is None else float(np.mean(tree_v / meas))
-    e_gp = e_hms = e_tree = None
+    # replicates of each ratio prediction / measured G6 (None: no jackknife error)
+    ratio_gp_r = ratio_hms_r = ratio_tree_r = None
     full_reps = None if c.exact else c.replicates("full", 6)
     if full_reps is not None and qfit.replicates is not None:
         lb_r = qfit.replicates.mean(axis=1)
         hms_r = gp + _disconnected_term(c.kernel, -lb_r[:, None] * qfit.I4, n)
-        e_gp = float(jackknife_error(np.mean(gp / full_reps, axis=1)))
-        e_hms = float(jackknife_error(np.mean(hms_r / full_reps, axis=1)))
+        ratio_gp_r = gp / full_reps
+        ratio_hms_r = hms_r / full_reps
         if tree and sfit.replicates is not None:
             kb_r = sfit.replicates.mean(axis=1)
             tree_r = hms_r - kb_r[:, None] * sfit.I6 + (lb_r**2)[:, None] * sfit.J10
-            e_tree = float(jackknife_error(np.mean(tree_r / full_reps, axis=1)))
+            ratio_tree_r = tree_r / full_reps
+    r_gp, e_gp = tuple_mean(gp / meas, ratio_gp_r)
+    r_hms, e_hms = tuple_mean(hms / meas, ratio_hms_r)
+    r_tree, e_tree = (None, None) if tree_v is None else tuple_mean(tree_v / meas, ratio_tree_r)
     return SixPointPrediction(
         cutoff=L, tuples=np.asarray(c.tuples(6)), measured=meas, measured_err=c.full_err(6),
         gp=gp, hms=hms, tree=tree_v, lambda_bar=lb, kappa_bar=kb, ratio_gp=r_gp,

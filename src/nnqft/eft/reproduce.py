@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..correlators import jackknife_error
 from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
 from .couplings import couplings, to_hms
 from .locality import locality_table
 from .predict import six_point_vs_cutoff
 from .running import running
+from .stats import mean_deviation, tuple_mean
 
 __all__ = ["reproduce_hms", "HMS_INPUTS", "REFERENCE"]
 
@@ -108,22 +108,9 @@ def _mc(net, X, n_networks, seed, orders=(2, 4, 6)):
     return c, fired
 
 
-def _mean_deviation(c, n):
-    """Tuple mean of m_n and its jackknife error (None if exact)."""
-    gp = c.gp(n)
-    val = float(np.mean(np.abs(c.full(n) - gp) / gp))
-    reps = c.replicates("full", n)
-    if reps is None:
-        return val, None
-    return val, float(jackknife_error(np.mean(np.abs(reps - gp) / gp, axis=1)))
-
-
 def _mean_abs_connected(c, n):
-    val = float(np.mean(np.abs(c.connected(n))))
     reps = c.replicates("connected", n)
-    if reps is None:
-        return val, None
-    return val, float(jackknife_error(np.mean(np.abs(reps), axis=1)))
+    return tuple_mean(np.abs(c.connected(n)), None if reps is None else np.abs(reps))
 
 
 def _stage_deviations(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
@@ -148,7 +135,7 @@ def _stage_deviations(out: Path, cfg: dict, progress: bool, summary: dict) -> No
         cs = exact_correlators_widths(net, X, WIDTHS, orders=(2, 4, 6))
         for w, c in enumerate(cs):
             for k, n in enumerate(orders):
-                ex_dev[a, k, w] = _mean_deviation(c, n)[0]
+                ex_dev[a, k, w] = mean_deviation(c, n)[0]
             ex_c6[a, w] = _mean_abs_connected(c, 6)[0]
         heavy[act] = []
         for w, N in enumerate(mcw):
@@ -157,7 +144,7 @@ def _stage_deviations(out: Path, cfg: dict, progress: bool, summary: dict) -> No
             if fired:
                 heavy[act].append(N)
             for k, n in enumerate(orders):
-                mc_dev[a, k, w], mc_err[a, k, w] = _mean_deviation(c, n)
+                mc_dev[a, k, w], mc_err[a, k, w] = mean_deviation(c, n)
             mc_c6[a, w], mc_c6_err[a, w] = _mean_abs_connected(c, 6)
         summary["exact"][f"{act}_m4_times_N"] = float(ex_dev[a, 1, 0] * WIDTHS[0])
         i20 = list(mcw).index(20) if 20 in mcw else 0

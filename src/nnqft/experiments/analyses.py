@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ..correlators import Correlators, jackknife_error
+from ..correlators import Correlators
+from ..eft.stats import deviation, tuple_mean
 from .plan import Task, series_key, series_label
 
 __all__ = ["correlator_rows", "free_theory", "couplings_running", "bridge"]
@@ -24,19 +25,13 @@ _M_CONVENTION = ("m_n = unweighted mean over sorted tuples of |G^(n) - G^(n)_GP|
 
 
 def _tuple_mean_with_error(values: np.ndarray, reps: np.ndarray | None):
-    """Mean over tuples and its jackknife error (reps: (B, T) replicates of the values)."""
-    mean = float(np.mean(values))
-    if reps is None:
-        return mean, math.nan
-    return mean, float(jackknife_error(np.mean(reps, axis=1)))
+    """Mean over tuples and its jackknife error (NaN without replicates)."""
+    mean, err = tuple_mean(values, reps)
+    return mean, math.nan if err is None else err
 
 
 def _m_n(c: Correlators, n: int):
-    gp = c.gp(n)
-    dev = np.abs(c.full(n) - gp) / np.abs(gp)
-    reps = c.replicates("full", n)
-    rdev = None if reps is None else np.abs(reps - gp) / np.abs(gp)
-    return _tuple_mean_with_error(dev, rdev)
+    return _tuple_mean_with_error(*deviation(c, n))
 
 
 def _floor(c: Correlators, n: int) -> float:
