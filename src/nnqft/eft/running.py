@@ -24,6 +24,7 @@ from ..correlators import Correlators, jackknife_error
 from ..networks import Network
 from .couplings import CouplingFit, couplings, resolve_network
 from .integrals import (
+    CubatureRule,
     check_cutoff,
     cubature_rule,
     integral_method,
@@ -102,23 +103,35 @@ class RunningFit:
     beta_err: np.ndarray | None
 
 
+def _fit_and_rule(c: Correlators, net: Network, L: float, method: str,
+                  rule: CubatureRule | None = None):
+    """(:func:`couplings` fit, cubature rule or None) at one cutoff: one rule serves both I_4
+    (its volume part) and dI_4/dln Lambda (its surface part; only that for "homogeneous")."""
+    resolved = integral_method(net, L, method)
+    if rule is None and resolved != "closed":
+        rule = cubature_rule(net, c.inputs, L, surface_only=resolved == "homogeneous")
+    I4 = vertex_integrals(net, c.inputs, c.tuples(4), L, method=method, rule=rule)
+    return couplings(c, net, L, I4=I4), rule
+
+
 def beta_function(c: Correlators, net: Network | None = None, cutoff=100.0, *,
-                  method: str = "auto", fit: CouplingFit | None = None):
+                  method: str = "auto", fit: CouplingFit | None = None,
+                  rule: CubatureRule | None = None):
     """beta = d lambda / d ln Lambda = -lambda d ln I_4 / d ln Lambda per sorted 4-tuple.
 
     Returns ``(beta, beta_err, dlnI4)``; ``beta_err`` is the jackknife error (None if exact).
     d I_4 / d ln Lambda is Lambda times the surface integral of the legs over the box
     boundary (:func:`nnqft.eft.vertex_log_derivatives`); 0 at Lambda = inf.
+
+    ``fit`` is a :func:`couplings` fit at the same cutoff (computed here if None); ``rule`` a
+    :func:`nnqft.eft.cubature_rule` for ``c.inputs`` at this cutoff (built here if None: the
+    full rule only when ``fit`` must be computed, else just its surface part).
     """
     net = resolve_network(c, net)
     L = check_cutoff(cutoff)
-    T = c.tuples(4)
-    resolved = integral_method(net, L, method)
-    rule = cubature_rule(net, c.inputs, L) if resolved == "cubature" else None
     if fit is None:
-        I4 = vertex_integrals(net, c.inputs, T, L, method=method, rule=rule)
-        fit = couplings(c, net, L, I4=I4)
-    dI = vertex_log_derivatives(net, c.inputs, T, L, method=method, rule=rule)
+        fit, rule = _fit_and_rule(c, net, L, method, rule)
+    dI = vertex_log_derivatives(net, c.inputs, c.tuples(4), L, method=method, rule=rule)
     g = dI / fit.I4
     beta = -fit.lam * g
     err = None
@@ -153,8 +166,8 @@ def running(c: Correlators, net: Network | None = None, cutoffs=None, *,
         raise ValueError("running needs at least two finite cutoffs")
     fits, betas, errs, gs = [], [], [], []
     for L in cut:
-        fit = couplings(c, net, L, method=method)
-        b, e, g = beta_function(c, net, L, method=method, fit=fit)
+        fit, rule = _fit_and_rule(c, net, L, method)  # one cubature rule per cutoff
+        b, e, g = beta_function(c, net, L, method=method, fit=fit, rule=rule)
         fits.append(fit)
         betas.append(b)
         errs.append(e)
