@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnqft as nq
 from nnqft.accumulate import MomentSums, monomial_sums
@@ -230,3 +232,36 @@ def test_heavy_tail_diagnostic_order4(seed):
     assert _diag(nq.Network("gauss", width=1000, sigma_b=1.0), HMS_GAUSS, 5000, seed, (4,))["fired"]
     assert not _diag(nq.Network("erf", width=1000), HMS_ERF, 5000, seed, (4,))["fired"]
     assert not _diag(nq.Network("gauss", width=1000, sigma_b=0.3), HMS_GAUSS, 5000, seed, (4,))["fired"]
+
+
+_DET_NET = nq.Network("relu", width=6, sigma_b=0.3)
+_DET_X = [0.2, -0.5, 0.9]
+_DET_REF = {}
+
+
+def _det_reference(estimator):
+    if estimator not in _DET_REF:
+        _DET_REF[estimator] = estimate_correlators(_DET_NET, _DET_X, orders=(6,), n_networks=700,
+                                                   seed=17, estimator=estimator)
+    return _DET_REF[estimator]
+
+
+@pytest.mark.filterwarnings("ignore::nnqft.estimate.HeavyTailWarning")  # raw, order 6, 700 nets
+@settings(max_examples=15, deadline=None)
+@given(chunk=st.integers(1, 80), shuffle=st.one_of(st.none(), st.integers(0, 10**6)),
+       workers=st.integers(1, 3), estimator=st.sampled_from(["raw", "conditional"]))
+def test_determinism_under_rechunking_property(chunk, shuffle, workers, estimator):
+    """Any chunk size, completion order and thread count gives the same bits."""
+    ex = LocalExecutor(workers=workers, chunk_blocks=chunk, shuffle_seed=shuffle)
+    got = estimate_correlators(_DET_NET, _DET_X, orders=(6,), n_networks=700, seed=17,
+                               estimator=estimator, executor=ex)
+    _identical(_det_reference(estimator), got)
+
+
+@settings(max_examples=10, deadline=None)
+@given(perm=st.permutations(range(4)))
+def test_monte_carlo_tensor_is_symmetric_property(perm):
+    c = _det_reference("conditional")
+    T = c.tensor("connected", 4)
+    assert T.shape == (3, 3, 3, 3)
+    assert np.array_equal(T, np.transpose(T, perm))
