@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-__all__ = ["LocalExecutor", "DaskExecutor", "resolve_executor", "chunked", "pin_blas_threads",
-           "run_chunk_pinned"]
+__all__ = ["LocalExecutor", "DaskExecutor", "resolve_executor", "chunked", "collect_chunks",
+           "pin_blas_threads", "run_chunk_pinned"]
 
 
 def chunked(blocks: Sequence[int], chunk_blocks: int) -> list[list[int]]:
@@ -25,6 +25,17 @@ def chunked(blocks: Sequence[int], chunk_blocks: int) -> list[list[int]]:
 
 def _run_chunk(fn: Callable, chunk: list[int]):
     return [(b, fn(b)) for b in chunk]
+
+
+def collect_chunks(chunk_results: Iterable[list], on_chunk: Callable | None = None) -> dict:
+    """Gather finished chunks (lists of (block, result)) into {block: result}, calling
+    ``on_chunk`` on each as it arrives (the checkpoint and progress hook)."""
+    results = {}
+    for res in chunk_results:
+        results.update(res)
+        if on_chunk:
+            on_chunk(res)
+    return results
 
 
 _BLAS_PINNED = False
@@ -89,22 +100,11 @@ class LocalExecutor:
         if self.shuffle_seed is not None:
             order = np.random.default_rng(self.shuffle_seed).permutation(len(chunks))
             chunks = [chunks[i] for i in order]
-        results = {}
         if self.workers == 1:
-            for ch in chunks:
-                res = _run_chunk(fn, ch)
-                results.update(res)
-                if on_chunk:
-                    on_chunk(res)
-            return results
+            return collect_chunks((_run_chunk(fn, ch) for ch in chunks), on_chunk)
         with ThreadPoolExecutor(self.workers) as pool:
             futs = [pool.submit(_run_chunk, fn, ch) for ch in chunks]
-            for f in as_completed(futs):
-                res = f.result()
-                results.update(res)
-                if on_chunk:
-                    on_chunk(res)
-        return results
+            return collect_chunks((f.result() for f in as_completed(futs)), on_chunk)
 
 
 class DaskExecutor:
@@ -148,13 +148,7 @@ class DaskExecutor:
         chunks = chunked(blocks, cb)
         futs = [self.client.submit(run_chunk_pinned, fn, ch, pure=False, retries=self.retries)
                 for ch in chunks]
-        results = {}
-        for f in das_completed(futs):
-            res = f.result()
-            results.update(res)
-            if on_chunk:
-                on_chunk(res)
-        return results
+        return collect_chunks((f.result() for f in das_completed(futs)), on_chunk)
 
 
 def resolve_executor(executor):
