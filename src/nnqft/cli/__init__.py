@@ -30,13 +30,13 @@ def cli() -> None:
 
 @cli.group()
 def reproduce() -> None:
-    """Reproduce the published analyses ([HMS], [ELS]) with figures, NetCDF and summaries."""
+    """Reproduce published analyses with figures, NetCDF and summaries."""
 
 
 def _register() -> None:
     from . import core  # noqa: F401  (registers kernel, correlators)
 
-    for name in ("eft", "frg", "bridge", "run", "repro"):
+    for name in ("eft", "frg", "bridge", "run", "deep", "action", "vector"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command module not present in this build
