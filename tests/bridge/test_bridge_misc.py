@@ -131,7 +131,7 @@ def test_cli_bridge_monte_carlo_and_errors(capsys):
 # ------------------------------------------------------------------ reproduce els
 @pytest.mark.slow
 def test_reproduce_els_quick(tmp_path):
-    from nnqft.bridge.els import reproduce_els
+    from nnqft.reproduce.els import reproduce_els
 
     s = reproduce_els(tmp_path / "els", quick=True, progress=False)
     for name in ("summary.json", "summary.md", "scan.nc", "u4_vs_sigma_w.png", "flows.png"):

@@ -6,7 +6,6 @@ labelled normalisation, and runs LPA flows from the IR in the consistent set-ups
 physics.md section 8.
 """
 
-from .els import reproduce_els
 from .flows import (
     SETUPS,
     BridgeFlow,
@@ -36,7 +35,6 @@ __all__ = [
     "els_with_measured",
     "flow_from_ir",
     "passive_reading",
-    "reproduce_els",
     "NORMALISATIONS",
     "IRData",
     "check_same_normalisation",

@@ -79,8 +79,8 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def reproduce_els_cmd(quick, out_dir, force, quiet):
     """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (physics.md section 8)."""
-    from ..bridge.els import reproduce_els
     from ..experiments.store import OutputDirectory
+    from ..reproduce.els import reproduce_els
 
     with OutputDirectory(out_dir, force=force):
         summary = reproduce_els(out_dir, quick=quick, progress=not quiet)

@@ -106,8 +106,8 @@ def reproduce_hms_cmd(quick, out_dir, force, quiet):
 
     Quick: ~30 s; full: ~2 minutes on 2 cores (see docs/eft.md).
     """
-    from ..eft.reproduce import reproduce_hms
     from ..experiments.store import OutputDirectory
+    from ..reproduce.hms import reproduce_hms
 
     with OutputDirectory(out_dir, force=force):
         summary = reproduce_hms(out_dir, quick=quick, progress=not quiet)

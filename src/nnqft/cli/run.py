@@ -65,8 +65,8 @@ def run(config, out, resume, force, workers, scheduler, quiet, as_json):
 
 _PARTS = (
     ("free_theory", "Free theory against width (exact and Monte Carlo)", None),
-    ("hms", "[HMS] reproduction", ("nnqft.eft.reproduce", "reproduce_hms")),
-    ("els", "[ELS] reproduction", ("nnqft.bridge", "reproduce_els")),
+    ("hms", "[HMS] reproduction", ("nnqft.reproduce.hms", "reproduce_hms")),
+    ("els", "[ELS] reproduction", ("nnqft.reproduce.els", "reproduce_els")),
 )
 
 

@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..eft.couplings import couplings, to_hms
+from ..eft.locality import locality_table
+from ..eft.predict import six_point_vs_cutoff
+from ..eft.running import running
+from ..eft.stats import mean_deviation, tuple_mean
 from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
-from .couplings import couplings, to_hms
-from .locality import locality_table
-from .predict import six_point_vs_cutoff
-from .running import running
-from .stats import mean_deviation, tuple_mean
 
 __all__ = ["reproduce_hms", "HMS_INPUTS", "REFERENCE"]
 

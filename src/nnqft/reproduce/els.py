@@ -24,12 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
-from ..networks import Network
-from .flows import ELS_PUBLISHED, compare_flows, els_as_published, els_with_measured, flow_from_ir
-from .flows import passive_reading as _passive
-from .ir import ir_data
-from .scaling import (
+from ..bridge.flows import (
+    ELS_PUBLISHED,
+    compare_flows,
+    els_as_published,
+    els_with_measured,
+    flow_from_ir,
+)
+from ..bridge.flows import passive_reading as _passive
+from ..bridge.ir import ir_data
+from ..bridge.scaling import (
     ELS_INPUTS,
     ELS_SIGMA_WS,
     HMS_WIDTHS,
@@ -38,6 +42,8 @@ from .scaling import (
     local_slope,
     mc_coupling_scan,
 )
+from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
+from ..networks import Network
 
 __all__ = ["reproduce_els", "PUBLISHED"]
 
@@ -232,7 +238,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
 
     # ---- 4. translation invariance and the cos-net
     log("translation invariance, cos-net")
-    from .symmetry import shift_violation
+    from ..bridge.symmetry import shift_violation
 
     shifts = [0.01, 0.1, 1.0]
     trans = {"gauss": shift_violation(Network("gauss", width=3), ELS_INPUTS, shifts),
@@ -243,7 +249,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
 
     # ---- 5. finite data sets
     log("finite data sets")
-    from .lattice import ELS_LATTICE, mode_count, mode_sum_flow, resolving_lattice
+    from ..bridge.lattice import ELS_LATTICE, mode_count, mode_sum_flow, resolving_lattice
 
     lat_r = resolving_lattice(math.sqrt(2.0))
     kk = np.geomspace(0.1, 100, 40)
@@ -265,7 +271,7 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
 
     # ---- 6. grid inverse problem (c)
     log("grid LPA inverse problem (c)")
-    from .inverse import inverse_grid
+    from ..bridge.inverse import inverse_grid
 
     inverse = {}
     for sb in (0.3, 1.0):
@@ -315,7 +321,7 @@ def _figures(out, ex1, mc1, els_mc, flows_plot, pub, passive, lat_r, kk):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .lattice import ELS_LATTICE, continuum_count, mode_count
+    from ..bridge.lattice import ELS_LATTICE, continuum_count, mode_count
 
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     cmap = plt.get_cmap("viridis")
