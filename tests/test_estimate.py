@@ -213,8 +213,8 @@ def test_bad_inputs_and_networks():
     with pytest.raises(ValueError, match="conditional"):
         estimate_correlators(net.replace(weight_law="uniform"), [0.1], n_networks=10,
                              estimator="conditional")
-    with pytest.raises(ValueError, match="d_out"):
-        estimate_correlators(net.replace(d_out=2), [0.1], n_networks=10)
+    with pytest.raises(ValueError, match="outputs"):
+        estimate_correlators(net.replace(outputs=0), [0.1], n_networks=10)
     for kw, match in [(dict(width=0), "width"), (dict(width=-3), "width"),
                       (dict(activation="sigmoid"), "unknown activation"),
                       (dict(sigma_w=-1.0), "sigma_w"), (dict(sigma_b=float("nan")), "sigma_b"),

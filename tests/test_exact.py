@@ -196,8 +196,8 @@ def test_bad_input():
     X = [0.1, 0.2]
     with pytest.raises(ValueError, match="one hidden layer"):
         exact_correlators(Network("erf", width=3, depth=2), X)
-    with pytest.raises(ValueError):
-        exact_correlators(Network("erf", width=3, d_out=2), X)
+    with pytest.raises(ValueError, match="one hidden layer"):
+        exact_correlators(Network("erf", width=3, depth=2, outputs=2), X)
     for orders in ((3,), (0,), (2, 5), (-2,)):
         with pytest.raises(ValueError):
             exact_correlators(Network("erf", width=3), X, orders=orders)

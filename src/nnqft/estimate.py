@@ -52,6 +52,7 @@ from .sampling import (
     iter_block_features,
     iter_block_outputs,
 )
+from .vector import flatten_outputs, make_correlators, matching_terms
 
 __all__ = [
     "ESTIMATORS",
@@ -109,6 +110,11 @@ class SamplingPlan:
         return self.inputs.shape[0]
 
     @property
+    def n_points(self) -> int:
+        """Number of (input, output) points: n_inputs * d_out (docs/vector.md)."""
+        return self.inputs.shape[0] * self.network.d_out
+
+    @property
     def accumulated_orders(self) -> tuple[int, ...]:
         """Monomial orders accumulated: the correlator orders (raw) or 1..n_max/2 of Kh (conditional)."""
         if self.estimator == "raw":
@@ -149,8 +155,6 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
     if not isinstance(net, Network):
         raise ValueError("net must be an nnqft.Network")
     X = as_inputs(X, net.d_in)
-    if net.d_out != 1:
-        raise ValueError(f"correlators are implemented for d_out = 1, got d_out = {net.d_out}")
     orders = check_orders(orders)
     if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)):
         raise ValueError(f"n_networks must be an integer, got {n_networks!r}")
@@ -187,7 +191,7 @@ def compute_block(plan: SamplingPlan, b: int) -> MomentSums:
     acc = None
     if plan.estimator == "raw":
         for f in iter_block_outputs(net, X, stop - start, rng):
-            part = MomentSums.from_samples(f, plan.accumulated_orders)
+            part = MomentSums.from_samples(flatten_outputs(f), plan.accumulated_orders)
             acc = part if acc is None else acc.merge(part)
     else:
         P = sorted_tuples(plan.n_inputs, 2)
@@ -259,14 +263,21 @@ def _conditional_connected(plan: SamplingPlan, sums: dict[int, np.ndarray], coun
     out = {}
     shift = plan.shift
     out[2] = mu[1] + shift
+    if plan.network.d_out > 1:
+        idx, mask = matching_terms(plan.n_inputs, plan.network.d_out, 2)[0]
+        out[2] = mask * out[2][..., idx]
     for n in plan.orders:
         if n == 2:
             continue
         k = n // 2
         kappa = _cumulants_from_moments(mu, P, k)
-        val = np.zeros(kappa.shape[:-1] + (len(sorted_tuples(plan.n_inputs, n)),))
-        for idx in _matching_indices(plan.n_inputs, n):
-            val += kappa[..., idx]
+        val = np.zeros(kappa.shape[:-1] + (len(sorted_tuples(plan.n_points, n)),))
+        if plan.network.d_out == 1:
+            for idx in _matching_indices(plan.n_inputs, n):
+                val += kappa[..., idx]
+        else:  # output deltas of each matching (docs/vector.md)
+            for idx, mask in matching_terms(plan.n_inputs, plan.network.d_out, n):
+                val += mask * kappa[..., idx]
         out[n] = val
     return out
 
@@ -291,10 +302,10 @@ def _estimates(plan: SamplingPlan, sums: dict[int, np.ndarray], count):
     if plan.estimator == "raw":
         c = np.asarray(count, dtype=np.float64)[..., None]
         full = {n: sums[n] / c for n in plan.orders}
-        connected = {n: connected_from_full(full, plan.n_inputs, n) for n in plan.orders}
+        connected = {n: connected_from_full(full, plan.n_points, n) for n in plan.orders}
     else:
         connected = _conditional_connected(plan, sums, count)
-        full = {n: full_from_connected(connected, plan.n_inputs, n) for n in plan.orders}
+        full = {n: full_from_connected(connected, plan.n_points, n) for n in plan.orders}
     return full, connected
 
 
@@ -385,7 +396,7 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) ->
             HeavyTailWarning,
             stacklevel=2,
         )
-    return Correlators(
+    return make_correlators(
         inputs=plan.inputs,
         network=plan.network,
         orders=plan.orders,
@@ -418,7 +429,8 @@ def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10
     Parameters
     ----------
     net : Network
-        Any activation and depth, d_out = 1.
+        Any activation and depth; with d_out = n > 1 the result is a
+        :class:`nnqft.vector.VectorCorrelators` over sorted tuples of (input, output) pairs.
     X : array_like
         Inputs (n_inputs, d_in).
     orders : iterable of int

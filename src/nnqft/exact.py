@@ -145,7 +145,13 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     Notes
     -----
     physics.md section 5 (formula in the module docstring); valid at every width N.
+    A network with d_out = n > 1 gives a :class:`nnqft.vector.VectorCorrelators` over sorted
+    tuples of (input, output) pairs (:func:`nnqft.vector.exact_vector_correlators`).
     """
+    if isinstance(net, Network) and net.d_out > 1:
+        from .vector import exact_vector_correlators
+
+        return exact_vector_correlators(net, X, orders, brackets=brackets, method=method)
     _validate(net)
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)

@@ -95,13 +95,19 @@ class Network:
         Number of hidden layers L (1 for gauss and cos). Taken from ``width`` when it is a
         sequence.
     d_in, d_out : int
-        Input dimension d and number of outputs.
+        Input dimension d and number of outputs n (the output rows W1_a are i.i.d.: an
+        n-component field with an exact O(n) symmetry, docs/vector.md).
     sigma_w, sigma_b : float
         Weight and bias scales, the same in every layer. ``sigma_b`` defaults to 1, or 0 for
         relu ([HMS] defaults).
     weight_law : {"normal", "uniform"}
         Law of the last-layer weights W1 (same variance sigma_w^2 / N); the first layers and all
         biases stay normal.
+    outputs : int, optional
+        The public name of ``d_out`` (``Network(..., outputs=3)``); after construction
+        ``net.outputs == net.d_out``. Giving both with different values is an error. Only
+        ``d_out`` enters :meth:`canonical` and :meth:`content_hash`, so one-output seeds are
+        unchanged.
     """
 
     activation: str
@@ -112,6 +118,7 @@ class Network:
     sigma_w: float = 1.0
     sigma_b: float | None = None
     weight_law: str = "normal"
+    outputs: int | None = field(default=None, repr=False, compare=False)
     widths: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -140,7 +147,13 @@ class Network:
         set_(self, "depth", depth)
         set_(self, "widths", widths)
         set_(self, "d_in", _check_positive_int("d_in", self.d_in))
+        if self.outputs is not None:
+            n_out = _check_positive_int("outputs", self.outputs)
+            if self.d_out not in (1, n_out):
+                raise ValueError(f"outputs = {n_out} contradicts d_out = {self.d_out}")
+            set_(self, "d_out", n_out)
         set_(self, "d_out", _check_positive_int("d_out", self.d_out))
+        set_(self, "outputs", self.d_out)
         set_(self, "sigma_w", _check_scale("sigma_w", self.sigma_w, positive=True))
         sb = (0.0 if act == "relu" else 1.0) if self.sigma_b is None else self.sigma_b
         set_(self, "sigma_b", _check_scale("sigma_b", sb, positive=False))
@@ -164,6 +177,8 @@ class Network:
             if not (isinstance(w, Sequence) and not isinstance(w, str)):
                 params["width"] = w
                 params["depth"] = self.depth
+        if "outputs" in changes:
+            changes.setdefault("d_out", changes["outputs"])
         params.update(changes)
         if isinstance(params.get("width"), list):
             params["width"] = tuple(params["width"])
