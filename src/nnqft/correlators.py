@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .combinatorics import (
+    MAX_ORDER,
     cumulant_partitions,
     even_partitions,
     perfect_matchings,
@@ -262,7 +263,8 @@ class Correlators:
 
 
 def check_orders(orders) -> tuple[int, ...]:
-    """Validate requested correlator orders: even integers >= 2; 2 is always included."""
+    """Validate requested correlator orders: even integers 2..MAX_ORDER (12); 2 is always
+    included. The cap is set by cost (:data:`nnqft.combinatorics.MAX_ORDER`)."""
     try:
         ords = sorted({int(o) for o in orders})
     except (TypeError, ValueError):
@@ -272,6 +274,8 @@ def check_orders(orders) -> tuple[int, ...]:
     for o in ords:
         if o < 2 or o % 2:
             raise ValueError(f"order must be an even integer >= 2, got {o}")
+    if ords[-1] > MAX_ORDER:
+        raise ValueError(f"order {ords[-1]} is above the largest supported order {MAX_ORDER}")
     if any(float(o) != int(o) for o in orders):
         raise ValueError(f"orders must be integers, got {orders!r}")
     full = sorted(set(range(2, max(ords) + 1, 2)))

@@ -32,7 +32,9 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @cli.command()
 @network_options
 @click.option("--inputs", required=True, help="JSON list of inputs.")
-@click.option("--order", type=int, default=4, show_default=True, help="Even order n >= 2.")
+@click.option("--order", type=int, default=4, show_default=True,
+              help="Even order n, 2 <= n <= 12 (the cost grows like the number of even set "
+                   "partitions: 150349 at n = 12).")
 @click.option("--exact", is_flag=True, help="Exact finite-width correlators (one hidden layer).")
 @click.option("--networks", "n_networks", type=int, default=None, help="Monte Carlo: number of networks.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
@@ -43,6 +45,7 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, exact,
                 n_networks, seed, estimator, as_json, quiet):
     """Full and connected n-point functions over sorted input tuples."""
+    from ..combinatorics import MAX_ORDER
     from ..estimate import estimate_correlators
     from ..exact import exact_correlators
 
@@ -50,8 +53,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
     if exact == (n_networks is not None):
         raise InputError("give exactly one of --exact or --networks M")
-    if order < 2 or order % 2:
-        raise InputError(f"--order must be an even integer >= 2, got {order}")
+    if order < 2 or order % 2 or order > MAX_ORDER:
+        raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
     if exact:
         c = exact_correlators(net, X, orders=(order,))
     else:
