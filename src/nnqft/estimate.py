@@ -32,6 +32,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from .accumulate import MomentSums
+from .backends import check_backend, check_dtype, device_description
 from .combinatorics import cumulant_partitions, perfect_matchings, sorted_tuples, tuple_index
 from .correlators import (
     Correlators,
@@ -90,6 +91,8 @@ class SamplingPlan:
     n_networks: int
     seed: int
     block_size: int
+    backend: str = "numpy"
+    dtype: str = "float64"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, SamplingPlan) and self.fingerprint() == other.fingerprint()
@@ -123,19 +126,21 @@ class SamplingPlan:
 
     def fingerprint(self) -> str:
         """SHA-256 of everything that determines the numbers (for checkpoints and provenance)."""
-        blob = json.dumps(
-            {
-                "network": self.network.canonical(),
-                "inputs": self.inputs.tolist(),
-                "orders": list(self.orders),
-                "estimator": self.estimator,
-                "n_networks": self.n_networks,
-                "seed": self.seed,
-                "block_size": self.block_size,
-                "format": 1,
-            },
-            sort_keys=True,
-        ).encode()
+        content = {
+            "network": self.network.canonical(),
+            "inputs": self.inputs.tolist(),
+            "orders": list(self.orders),
+            "estimator": self.estimator,
+            "n_networks": self.n_networks,
+            "seed": self.seed,
+            "block_size": self.block_size,
+            "format": 1,
+        }
+        # Backends and precisions never share blocks; the numpy float64 default keeps the
+        # fingerprints (and checkpoints) of earlier versions.
+        if (self.backend, self.dtype) != ("numpy", "float64"):
+            content.update(backend=self.backend, dtype=self.dtype)
+        blob = json.dumps(content, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
     def batch_of_block(self, b: int) -> int:
@@ -150,10 +155,18 @@ class SamplingPlan:
 
 
 def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed: int = 0,
-              estimator: str | None = None, block_size: int | None = None) -> SamplingPlan:
+              estimator: str | None = None, block_size: int | None = None,
+              backend: str | None = None, dtype: str | None = None) -> SamplingPlan:
     """Validate the arguments of a Monte Carlo estimate and fix its blocks."""
     if not isinstance(net, Network):
         raise ValueError("net must be an nnqft.Network")
+    backend, dtype = check_backend(backend), check_dtype(dtype)
+    if backend == "numpy" and dtype != "float64":
+        raise ValueError(f"the numpy backend samples in float64 only; use backend='jax' for "
+                         f"dtype={dtype!r}")
+    if backend == "jax" and net.d_out != 1:
+        raise ValueError(f"the jax backend samples networks with d_out = 1, got d_out = "
+                         f"{net.d_out}; use backend='numpy'")
     X = as_inputs(X, net.d_in)
     orders = check_orders(orders)
     if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)):
@@ -174,7 +187,8 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
     bs = default_block_size(int(n_networks)) if block_size is None else block_size
     if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
-    return SamplingPlan(net, X, orders, estimator, int(n_networks), int(seed), int(bs))
+    return SamplingPlan(net, X, orders, estimator, int(n_networks), int(seed), int(bs),
+                        backend, dtype)
 
 
 def compute_block(plan: SamplingPlan, b: int) -> MomentSums:
@@ -186,6 +200,10 @@ def compute_block(plan: SamplingPlan, b: int) -> MomentSums:
     start, stop = block_bounds(plan.n_networks, plan.block_size, b)
     if not 0 <= start < stop:
         raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
+    if plan.backend == "jax":
+        from .backends.jax_backend import compute_block_jax
+
+        return compute_block_jax(plan, b)
     net, X = plan.network, plan.inputs
     rng = block_rng(plan.seed, net.content_hash(), b)
     acc = None
@@ -416,6 +434,9 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) ->
             "n_blocks": plan.n_blocks,
             "n_batches": plan.n_batches,
             "fingerprint": plan.fingerprint(),
+            "backend": plan.backend,
+            "dtype": plan.dtype,
+            "device": device_description(plan.backend),
             "heavy_tail": diag,
         },
     )
@@ -423,7 +444,8 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) ->
 
 def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000,
                          seed: int = 0, estimator: str | None = None, executor=None,
-                         block_size: int | None = None, progress: bool = False) -> Correlators:
+                         block_size: int | None = None, progress: bool = False,
+                         backend: str | None = None, dtype: str | None = None) -> Correlators:
     """Monte Carlo n-point and connected correlators with standard errors.
 
     Parameters
@@ -447,6 +469,13 @@ def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10
         Networks per block (default ceil(M/64) capped at 4096; recorded in ``meta``).
     progress : bool
         Progress bar on stderr.
+    backend : {"numpy", "jax"} or None
+        Array backend of the sampler (default "numpy"). "jax" runs jit-compiled blocks on JAX's
+        default device (CPU or GPU; needs ``pip install "nnqft[jax]"``); its numbers agree with
+        numpy's statistically, not bitwise (docs/backends.md).
+    dtype : {"float64", "float32"} or None
+        Precision of the sampled parameters and the forward pass (default "float64"; "float32"
+        needs the jax backend). Sums over networks are float64 in every case.
 
     Returns
     -------
@@ -455,6 +484,6 @@ def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10
         and ``meta["heavy_tail"]`` (see :func:`heavy_tail_diagnostic`; a
         :class:`HeavyTailWarning` is issued when it fires).
     """
-    plan = make_plan(net, X, orders, n_networks, seed, estimator, block_size)
+    plan = make_plan(net, X, orders, n_networks, seed, estimator, block_size, backend, dtype)
     blocks = run_plan(plan, executor=executor, progress=progress)
     return finalize(plan, blocks)

@@ -1,0 +1,300 @@
+"""The jax backend: jit-compiled block accumulators on the CPU or a GPU.
+
+One block of a :class:`nnqft.estimate.SamplingPlan` is one call of a jit-compiled function of
+the block's PRNG key. The key of block ``b`` of a run with seed ``s`` for the configuration
+with content hash ``c`` is the threefry2x32 key whose two words are
+``numpy.random.SeedSequence([s, c, b]).generate_state(2)``: a pure function of (seed, content
+hash, block index), as for the numpy backend (design in docs/backends.md), so that the numbers
+are bit-identical for any chunking, executor, worker count or resume history on one device
+kind. Inside a block, networks are generated in sub-batches of a fixed size S (a function of the
+plan and the device platform only); sub-batch i uses ``fold_in(key, i)``; the networks of the
+last sub-batch beyond the block's end are drawn and masked out, so that every block of a plan
+runs the same compiled code.
+
+Per sub-batch, the draws are (from ``split(fold_in(key, i), 2 L + 2)``): the first layer's
+weights and biases (cos-net: phases uniform on [-pi, pi]); for each deeper layer its latent
+normals and biases (below); then, for the raw estimator, the last-layer weights W1 (normal or
+uniform with variance sigma_w^2 / N) and the output bias b1.
+
+Deeper layers are sampled in law rather than weight by weight. Given the previous layer's
+features h (N_prev x n_x), the pre-activations z_j(x_a) = sum_k W_jk h_k(x_a) + b_j of a layer
+with i.i.d. N(0, sigma_w^2 / N_prev) weights are, independently for each neuron j, Gaussian
+with covariance b-part sigma_b^2 plus (sigma_w^2 / N_prev) G, with G = h^T h the n_x x n_x
+Gram matrix of the features. So z_j = (sigma_w / sqrt(N_prev)) L g_j + b_j with G = L L^T and
+g_j ~ N(0, 1_{n_x}) has exactly the law of the weight-by-weight construction, at the cost of
+N n_x instead of N N_prev random numbers per layer. This is the standard fact that a Gaussian
+linear map of fixed vectors is Gaussian with the Gram covariance (e.g. [N96] R. M. Neal,
+*Bayesian Learning for Neural Networks*, 1996, ch. 2; [PDLT] Roberts, Yaida, Hanin,
+arXiv:2106.10165, section 4.1, where the same conditional Gaussianity gives the layer-to-layer
+recursion of the 1/N expansion). It is used when N_prev > n_x (otherwise the direct product is
+cheaper). L comes from a Cholesky factorisation that tolerates a singular G (rank-deficient
+features, e.g. repeated inputs or dead ReLU units): a pivot below n eps max(diag G) sets its
+column to zero, which is exact for an exactly singular G and changes G by at most that
+threshold otherwise.
+
+Precision: parameters and the forward pass are computed in ``plan.dtype`` (float64 or float32)
+with matrix products at ``Precision.HIGHEST`` (so a GPU does not silently use TF32 for float32
+products); the per-network vectors that are accumulated (outputs, or centred kernel entries) are
+converted to float64 and every sum over networks is float64, carried across sub-batches inside
+the block and across blocks by :meth:`nnqft.accumulate.MomentSums.merge`. float64 arithmetic is
+switched on only inside this module's calls (``jax.enable_x64`` context, thread-local), so the
+rest of a program's JAX configuration is untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..accumulate import MomentSums
+from ..combinatorics import sorted_tuples, tuple_index
+
+__all__ = [
+    "block_key",
+    "compute_block_jax",
+    "default_device_description",
+    "sub_batch_size_jax",
+    "block_function",
+]
+
+try:  # jax >= 0.4.36 exports the context manager at the top level
+    _enable_x64 = jax.enable_x64
+except AttributeError:  # pragma: no cover - older jax
+    from jax.experimental import enable_x64 as _enable_x64
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+#: Largest array of one sub-batch, in elements, per device platform.
+_SUB_BATCH_ELEMENTS = {"cpu": 1 << 22}
+_SUB_BATCH_ELEMENTS_ACCEL = 1 << 25
+
+
+def default_device_description() -> str:
+    """``"platform:device kind"`` of JAX's default device (e.g. ``"cpu:cpu"``)."""
+    d = jax.devices()[0]
+    return f"{d.platform}:{d.device_kind}"
+
+
+def _platform() -> str:
+    return jax.devices()[0].platform
+
+
+def block_key(seed: int, config_hash: int, block: int):
+    """The threefry2x32 key of a block: words ``SeedSequence([seed, hash, block]).generate_state(2)``."""
+    words = np.random.SeedSequence([int(seed), int(config_hash), int(block)]).generate_state(
+        2, np.uint32
+    )
+    return jax.random.wrap_key_data(jnp.asarray(words, dtype=jnp.uint32), impl="threefry2x32")
+
+
+def _gram_layer(n_prev: int, n_x: int) -> bool:
+    """Whether a deeper layer is sampled through the Gram matrix (cheaper when N_prev > n_x)."""
+    return n_prev > n_x
+
+
+def sub_batch_size_jax(widths: tuple[int, ...], d_in: int, n_x: int, block_size: int,
+                       platform: str) -> int:
+    """Networks per sub-batch: a function of the architecture, block size and platform only."""
+    per_net = [widths[0] * max(d_in, n_x), widths[-1] * n_x * 2]
+    for l in range(1, len(widths)):
+        if _gram_layer(widths[l - 1], n_x):
+            per_net.append(widths[l] * n_x)
+        else:
+            per_net.append(widths[l] * widths[l - 1])
+    budget = _SUB_BATCH_ELEMENTS.get(platform, _SUB_BATCH_ELEMENTS_ACCEL)
+    return max(1, min(int(block_size), budget // max(per_net)))
+
+
+def _psd_cholesky(G, eps: float):
+    """Lower-triangular L with L L^T = G for batched symmetric PSD G (..., n, n), singular allowed.
+
+    Column-by-column Cholesky; a pivot below n eps max(diag G) zeroes its column.
+    """
+    n = G.shape[-1]
+    tiny = n * eps * jnp.max(jnp.diagonal(G, axis1=-2, axis2=-1), axis=-1)
+    L = jnp.zeros_like(G)
+    rows = jnp.arange(n)
+    for k in range(n):
+        Lk = L[..., k, :k]
+        d = G[..., k, k] - jnp.sum(Lk * Lk, axis=-1)
+        ok = d > tiny
+        lkk = jnp.sqrt(jnp.where(ok, d, 1.0))
+        col = G[..., :, k] - jnp.einsum("...ij,...j->...i", L[..., :, :k], Lk, precision=_HIGHEST)
+        col = jnp.where((rows > k), col / lkk[..., None], 0.0)
+        col = jnp.where(rows == k, lkk[..., None], col)
+        col = jnp.where(ok[..., None], col, 0.0)
+        L = L.at[..., :, k].set(col)
+    return L
+
+
+def _phi(activation: str):
+    if activation == "erf":
+        return jax.lax.erf
+    if activation == "relu":
+        return lambda z: jnp.maximum(z, 0.0)
+    if activation == "tanh":
+        return jnp.tanh
+    raise ValueError(f"activation {activation!r} has no deep form")  # pragma: no cover
+
+
+def _features(keys, X, sw, sb, S: int, activation: str, widths: tuple[int, ...], dt):
+    """Last hidden layer h of S networks at the inputs X: shape (S, N_L, n_x), dtype dt."""
+    n_x, d = X.shape
+    N1 = widths[0]
+    W0 = jax.random.normal(keys[0], (S, N1, d), dt) * (sw / math.sqrt(d))
+    if activation == "cos":
+        b0 = jax.random.uniform(keys[1], (S, N1), dt, -math.pi, math.pi)
+    else:
+        b0 = jax.random.normal(keys[1], (S, N1), dt) * sb
+    z = jnp.einsum("snd,xd->snx", W0, X, precision=_HIGHEST) + b0[:, :, None]
+    if activation == "gauss":
+        mxx = sb * sb + sw * sw * jnp.sum(X * X, axis=1) / d
+        return jnp.exp(z - mxx)
+    if activation == "cos":
+        return jnp.asarray(math.sqrt(2.0), dt) * jnp.cos(z)
+    phi = _phi(activation)
+    h = phi(z)
+    eps = float(jnp.finfo(dt).eps)
+    for l in range(1, len(widths)):
+        n_prev, n_cur = widths[l - 1], widths[l]
+        scale = sw / math.sqrt(n_prev)
+        b = jax.random.normal(keys[2 * l + 1], (S, n_cur), dt) * sb
+        if _gram_layer(n_prev, n_x):
+            G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
+            Lc = _psd_cholesky(G, eps)
+            g = jax.random.normal(keys[2 * l], (S, n_cur, n_x), dt)
+            z = scale * jnp.einsum("sjc,sac->sja", g, Lc, precision=_HIGHEST)
+        else:
+            W = jax.random.normal(keys[2 * l], (S, n_cur, n_prev), dt)
+            z = scale * jnp.einsum("sjk,skx->sjx", W, h, precision=_HIGHEST)
+        h = phi(z + b[:, :, None])
+    return h
+
+
+def _monomial_plan(m: int, orders: tuple[int, ...]):
+    """Static index maps for the order-k sums (same tuple order as nnqft.accumulate)."""
+    plan = {}
+    for k in orders:
+        if k == 1:
+            continue
+        T = sorted_tuples(m, k)
+        a = (k + 1) // 2
+        Ta, Tb = sorted_tuples(m, a), sorted_tuples(m, k - a)
+        plan[k] = (Ta, Tb, tuple_index(T[:, :a], m), tuple_index(T[:, a:], m))
+    return plan
+
+
+def _mono(V, T):
+    out = V[:, T[:, 0]]
+    for j in range(1, T.shape[1]):
+        out = out * V[:, T[:, j]]
+    return out
+
+
+@lru_cache(maxsize=64)
+def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_law: str,
+                   n_x: int, estimator: str, orders: tuple[int, ...], dtype: str, S: int,
+                   n_sub: int):
+    """The jit-compiled block function ``(key, X, shift, sw, sb, n_valid) -> sums`` (cached).
+
+    Returns (tuple of float64 order sums in ``orders``, w_sum, w2_sum, w_max).
+    """
+    dt = jnp.float32 if dtype == "float32" else jnp.float64
+    depth = len(widths)
+    N = widths[-1]
+    P = sorted_tuples(n_x, 2)
+    m = n_x if estimator == "raw" else len(P)
+    mplan = _monomial_plan(m, orders)
+    k_top = orders[-1]
+
+    def sample_V(key, X, shift, sw, sb):
+        keys = jax.random.split(key, 2 * depth + 2)
+        h = _features(keys, X, sw, sb, S, activation, widths, dt)
+        if estimator == "raw":
+            if weight_law == "normal":
+                W1 = jax.random.normal(keys[-2], (S, N), dt) * (sw / math.sqrt(N))
+            else:
+                a = math.sqrt(3.0) / math.sqrt(N)
+                W1 = jax.random.uniform(keys[-2], (S, N), dt, -1.0, 1.0) * (a * sw)
+            b1 = jax.random.normal(keys[-1], (S,), dt) * sb
+            f = jnp.einsum("sn,snx->sx", W1, h, precision=_HIGHEST) + b1[:, None]
+            return f.astype(jnp.float64)
+        G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)[:, P[:, 0], P[:, 1]]
+        Kh = (sb * sb + (sw * sw / N) * G).astype(jnp.float64)
+        return Kh - shift[None, :]
+
+    def sums_of(V):
+        out = []
+        cache = {}
+
+        def mono(T):
+            key = T.shape[1]
+            if key not in cache:
+                cache[key] = _mono(V, T)
+            return cache[key]
+
+        for k in orders:
+            if k == 1:
+                out.append(jnp.sum(V, axis=0))
+                continue
+            Ta, Tb, ia, ib = mplan[k]
+            Gk = jnp.matmul(mono(Ta).T, mono(Tb), precision=_HIGHEST)
+            out.append(Gk[ia, ib])
+        w = jnp.sum(jnp.abs(V) ** k_top, axis=1)
+        return tuple(out), jnp.sum(w), jnp.sum(w * w), jnp.max(w)
+
+    def fn(key, X, shift, sw, sb, n_valid):
+        Xd = X.astype(dt)
+        swd, sbd = sw.astype(dt), sb.astype(dt)
+
+        def step(i, carry):
+            V = sample_V(jax.random.fold_in(key, i), Xd, shift, swd, sbd)
+            valid = (i * S + jnp.arange(S)) < n_valid
+            V = jnp.where(valid[:, None], V, 0.0)
+            s, w1, w2, wm = sums_of(V)
+            cs, cw1, cw2, cwm = carry
+            return (tuple(a + b for a, b in zip(cs, s, strict=True)), cw1 + w1, cw2 + w2,
+                    jnp.maximum(cwm, wm))
+
+        zero = sums_of(jnp.zeros((1, m), jnp.float64))
+        init = (tuple(jnp.zeros_like(z) for z in zero[0]), jnp.float64(0.0), jnp.float64(0.0),
+                jnp.float64(0.0))
+        if n_sub == 1:
+            return step(0, init)
+        return jax.lax.fori_loop(0, n_sub, step, init)
+
+    return jax.jit(fn)
+
+
+def compute_block_jax(plan, b: int) -> MomentSums:
+    """Moment sums of block ``b`` of a plan with ``backend="jax"`` (pure function of plan, b)."""
+    from ..sampling import block_bounds
+
+    start, stop = block_bounds(plan.n_networks, plan.block_size, b)
+    if not 0 <= start < stop:
+        raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
+    net, X = plan.network, plan.inputs
+    n = stop - start
+    n_x = X.shape[0]
+    S = sub_batch_size_jax(net.widths, net.d_in, n_x, plan.block_size, _platform())
+    n_sub = math.ceil(plan.block_size / S)
+    orders = plan.accumulated_orders
+    with _enable_x64(True):
+        fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, n_x,
+                            plan.estimator, orders, plan.dtype, S, n_sub)
+        shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
+        out = fn(block_key(plan.seed, net.content_hash(), b), jnp.asarray(X, jnp.float64),
+                 jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
+                 jnp.float64(net.sigma_b), jnp.int64(n))
+        sums, w1, w2, wm = jax.device_get(out)
+    return MomentSums(
+        count=n,
+        sums={k: np.asarray(s, dtype=np.float64) for k, s in zip(orders, sums, strict=True)},
+        w_sum=float(w1),
+        w2_sum=float(w2),
+        w_max=float(wm),
+        orders=tuple(orders),
+    )
