@@ -1,7 +1,7 @@
 """FRG benchmark: time to nu (polynomial order 16, grid) and a phi^6 flow against a baseline.
 
 Baseline: scipy's solve_ivp (Radau, same tolerances) on the hand-written [ELS] phi^6 system of
-physics.md section 7, measured in the same run; every timing is reported as a ratio to it.
+docs/theory.md#critical-exponents, measured in the same run; every timing is reported as a ratio to it.
 """
 
 from __future__ import annotations

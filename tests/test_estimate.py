@@ -154,7 +154,7 @@ def test_deep_kernel_matches_wide_monte_carlo(act, depth):
 
 
 def test_deep_two_point_shows_finite_width_shift():
-    """physics.md section 3: erf, depth 2, N = 5, sigma_w = 1.5, sigma_b = 0.3, x = 1 gives
+    """docs/theory.md#deep-kernels: erf, depth 2, N = 5, sigma_w = 1.5, sigma_b = 0.3, x = 1 gives
     G2 ~ 1.284 against K = 1.298. Check K exactly and that Monte Carlo resolves G2 < K."""
     net = nq.Network("erf", width=5, depth=2, sigma_w=1.5, sigma_b=0.3)
     K = nq.gp_kernel(net, [1.0])[0, 0]
@@ -178,7 +178,7 @@ def _diag(net, X, M, seed, orders=(4, 6)):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_heavy_tail_diagnostic(seed):
     """Fires for Gauss-net at sigma_b = 1 (log-normal tails) at 5000 networks; quiet for Erf-net
-    at N = 1000 on the [HMS] inputs and for Gauss-net at sigma_b = 0.3 (physics.md section 5)."""
+    at N = 1000 on the [HMS] inputs and for Gauss-net at sigma_b = 0.3 (docs/theory.md#heavy-tails)."""
     assert _diag(nq.Network("gauss", width=1000, sigma_b=1.0), HMS_GAUSS, 5000, seed)["fired"]
     assert _diag(nq.Network("gauss", width=3, sigma_b=1.0), HMS_GAUSS, 5000, seed)["fired"]
     assert not _diag(nq.Network("erf", width=1000), HMS_ERF, 5000, seed)["fired"]

@@ -1,4 +1,4 @@
-"""Exact one-hidden-layer correlators (physics.md section 5) against independent computations."""
+"""Exact one-hidden-layer correlators (docs/theory.md#exact-finite-width) against independent computations."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_two_point_is_kernel_at_every_width(act, d, N):
 
 
 def test_relu_m4_is_5_over_N():
-    """ReLU, sigma_b = 0, d = 1, positive inputs: m_4 = 5/N exactly (physics.md section 10);
+    """ReLU, sigma_b = 0, d = 1, positive inputs: m_4 = 5/N exactly (docs/theory.md#reference-numbers);
     the two-point rule is exact, so 1e-12 holds with room to spare (measured ~4e-15)."""
     for N in (2, 5, 20, 1000):
         c = exact_correlators(Network("relu", width=N), RELU_HMS, orders=(4,))
@@ -41,7 +41,7 @@ def test_relu_m4_is_5_over_N():
 
 
 def test_hms_reference_values():
-    """physics.md section 10: Gauss sigma_b = 1 m_4 = 13.40/N; Erf m_4 = 0.0563/N.
+    """docs/theory.md#reference-numbers: Gauss sigma_b = 1 m_4 = 13.40/N; Erf m_4 = 0.0563/N.
 
     Both the unweighted mean over sorted tuples (13.3994) and the multiplicity-weighted mean
     over all 6^4 ordered tuples (13.3989) round to 13.40; we test the unweighted one, the
@@ -57,7 +57,7 @@ def test_hms_reference_values():
 
 
 def test_written_order_4_and_6_formulas():
-    """The general partition formula reproduces physics.md section 5's written brackets
+    """The general partition formula reproduces the brackets written in docs/theory.md#exact-finite-width
     (normal law and uniform law with its c4, c6 terms) to rounding (1e-12 relative)."""
     X = [[-0.5], [0.2], [0.9]]
     for law in ("normal", "uniform"):

@@ -1,4 +1,4 @@
-"""GP kernels (physics.md section 3) against independent quadrature."""
+"""GP kernels (docs/theory.md#kernels) against independent quadrature."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_tanh_layer_map_accuracy(k):
 
 
 def test_deep_erf_reference_value():
-    """erf, depth 2, sigma_w = 1.5, sigma_b = 0.3, x = 1: K = 1.298 (physics.md section 3),
+    """erf, depth 2, sigma_w = 1.5, sigma_b = 0.3, x = 1: K = 1.298 (docs/theory.md#deep-kernels),
     re-derived by iterating the diagonal recursion with scipy quad (independent of the
     arc-sine form); 1e-9 between the two, 5e-4 to the quoted 3-digit value."""
     sw, sb = 1.5, 0.3

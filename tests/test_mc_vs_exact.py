@@ -1,4 +1,4 @@
-"""Monte Carlo estimators against the exact one-hidden-layer engine (physics.md section 5).
+"""Monte Carlo estimators against the exact one-hidden-layer engine (docs/theory.md#estimators).
 
 Every test: fixed seeds, a z-score per sorted tuple with |z| < 4.5, and a power requirement
 (median standard error <= 10% of the largest |exact| value) so that the test can fail. A
@@ -89,7 +89,7 @@ def test_raw_order6_relu_matches_exact():
 
 
 def test_uniform_last_layer_matches_raw_monte_carlo():
-    """Uniform W1 (same variance): the weight-cumulant terms of physics.md section 5."""
+    """Uniform W1 (same variance): the weight-cumulant terms of docs/theory.md#non-normal-last-layer."""
     kw, X = CASES["relu"]
     net = nq.Network(width=3, weight_law="uniform", **kw)
     ex = exact_correlators(net, X, orders=(6,))
@@ -103,7 +103,7 @@ def test_uniform_last_layer_matches_raw_monte_carlo():
 
 
 def test_relu_m4_is_five_over_n():
-    """ReLU, sigma_b = 0, positive inputs: m_4 = 5/N exactly (physics.md section 5)."""
+    """ReLU, sigma_b = 0, positive inputs: m_4 = 5/N exactly (docs/theory.md#exact-finite-width)."""
     X = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2]
     for N in (2, 3, 20, 1000):
         c = exact_correlators(nq.Network("relu", width=N, sigma_b=0.0), X, orders=(4,))

@@ -1,4 +1,4 @@
-"""Single-neuron moments C_n (physics.md section 5): closed forms vs quadrature, accuracy."""
+"""Single-neuron moments C_n (docs/theory.md#single-neuron-moments): closed forms vs quadrature, accuracy."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _rel(a, b):
 @pytest.mark.parametrize("act", ["erf", "relu", "tanh", "gauss", "cos"])
 @pytest.mark.parametrize("d,sb", [(1, 0.0), (1, 1.0), (2, 0.7)])
 def test_c2_is_the_kernel(act, d, sb):
-    """sigma_b^2 + sigma_w^2 C_2 = K (physics.md section 5), by the quadrature path.
+    """sigma_b^2 + sigma_w^2 C_2 = K (docs/theory.md#single-neuron-moments), by the quadrature path.
 
     Tolerance 1e-10 relative where the rank of the pre-activations is <= 2 (relu kink-split
     rules, erf/tanh polar rules, gauss/cos Gauss-Hermite all reach ~1e-13 there); 2e-6 for
@@ -143,7 +143,7 @@ def test_gauss_closed_form_vs_quadrature():
 
 def test_cos_closed_form_vs_quadrature():
     """Cos-net: equal-split formula vs Gauss-Hermite in w times trapezoid in b (1e-10);
-    odd orders vanish; C_4(x,x,x,x) = 3/2 and C_6(x..x) = 5/2 exactly (physics.md section 5)."""
+    odd orders vanish; C_4(x,x,x,x) = 3/2 and C_6(x..x) = 5/2 exactly (docs/theory.md#single-neuron-moments)."""
     for d, X in [(1, [[-0.5], [0.3], [1.1]]), (2, [[0.1, -0.3], [0.4, 0.9], [-1, 0.5]])]:
         net = Network("cos", width=2, d_in=d, sigma_w=1.2)
         for n in (2, 3, 4, 5, 6):

@@ -1,6 +1,6 @@
 """The :class:`Correlators` result type, Wick sums and the moment-to-cumulant map.
 
-Correlators are stored over sorted index tuples only (physics.md section 4): with n_x inputs the
+Correlators are stored over sorted index tuples only (docs/theory.md#correlators): with n_x inputs the
 order-n function has C(n_x + n - 1, n) independent entries. Exact results carry no errors;
 Monte Carlo results carry standard errors and, optionally, jackknife (leave-one-batch-out)
 replicates from which errors of derived quantities are computed.

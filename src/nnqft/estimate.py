@@ -1,6 +1,6 @@
 """Monte Carlo correlators: raw and conditional estimators, streaming over seeded blocks.
 
-Estimators (physics.md section 5):
+Estimators (docs/theory.md#estimators):
 
 - ``raw``: averages of products of outputs f(x_1)...f(x_n) over networks; connected functions
   by the moment-to-cumulant formula. Its relative error on G4_c grows like N / sqrt(M).
@@ -328,7 +328,7 @@ def _estimates(plan: SamplingPlan, sums: dict[int, np.ndarray], count):
 
 
 def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict:
-    """Decide whether a Monte Carlo error bar can be trusted (physics.md section 5).
+    """Decide whether a Monte Carlo error bar can be trusted (docs/theory.md#heavy-tails).
 
     Criteria on the per-network tail weight w = sum_i |v_i|^k (v: outputs for ``raw``, centred
     Kh entries for ``conditional``; k the highest order accumulated) and on the batch estimates:

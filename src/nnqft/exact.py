@@ -1,4 +1,4 @@
-"""Exact finite-width correlators of one-hidden-layer networks (physics.md section 5).
+"""Exact finite-width correlators of one-hidden-layer networks (docs/theory.md#exact-finite-width).
 
 Conditioned on the hidden layer h, the output f = b1 + sum_j W1_j h_j has conditional cumulants
 kappa_2(x, y | h) = Kh(x, y) = sigma_b^2 + (sigma_w^2 / N) sum_j h_j(x) h_j(y) and, for a
@@ -13,8 +13,8 @@ gives for every even order n >= 4 (``brackets``)::
 where C_k are the single-neuron moments (:mod:`nnqft.moments`) and e_2m = E[w^2m] / E[w^2]^m
 are the standardised moments of the last-layer law (normal: (2m - 1)!!, i.e. 3, 15; in terms of
 the cumulants c4, c6 of :func:`nnqft.networks.weight_law_cumulants`: e4 = 3 + c4,
-e6 = 15 + 15 c4 + c6). For the normal law and n = 4, 6 this is the formula of physics.md
-section 5: B4 = 3 C4 - sum_3 C2 C2, B6 = 15 C6 - 3 sum_15 C4 C2 + 2 sum_15 C2 C2 C2; the
+e6 = 15 + 15 c4 + c6). For the normal law and n = 4, 6 this is the formula of docs/theory.md
+#exact-finite-width: B4 = 3 C4 - sum_3 C2 C2, B6 = 15 C6 - 3 sum_15 C4 C2 + 2 sum_15 C2 C2 C2; the
 non-normal extra terms are c4 C4 and (c6 + 15 c4) C6 - c4 sum_15 C4 C2. G2 = sigma_b^2 +
 sigma_w^2 C2 (= the GP kernel at every N). Full correlators follow from the connected ones
 by the cumulant-to-moment relation (sum over even set partitions of products).
@@ -144,7 +144,7 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
 
     Notes
     -----
-    physics.md section 5 (formula in the module docstring); valid at every width N.
+    docs/theory.md#exact-finite-width (formula in the module docstring); valid at every width N.
     A network with d_out = n > 1 gives a :class:`nnqft.vector.VectorCorrelators` over sorted
     tuples of (input, output) pairs (:func:`nnqft.vector.exact_vector_correlators`).
     """
@@ -175,7 +175,7 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
         exact=True,
         n_networks=None,
         estimator=None,
-        meta={"method": "exact one-hidden-layer (physics.md section 5)",
+        meta={"method": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
               "moments": method},
     )
 

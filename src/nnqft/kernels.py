@@ -1,6 +1,6 @@
 """Infinite-width (Gaussian-process) kernels: closed forms, layer recursion, momentum space.
 
-physics.md section 3. With m(x, y) = sigma_b^2 + sigma_w^2 x.y / d:
+docs/theory.md#kernels. With m(x, y) = sigma_b^2 + sigma_w^2 x.y / d:
 
 - erf:   K = sigma_b^2 + (2 sigma_w^2 / pi) asin(2 m_xy / sqrt((1 + 2 m_xx)(1 + 2 m_yy)))
 - relu:  K = sigma_b^2 + (sigma_w^2 / 2 pi) sqrt(m_xx m_yy) (sin t + (pi - t) cos t)
@@ -144,7 +144,7 @@ def kinetic_parameters(net: Network) -> dict:
     """Momentum-space kinetic data of a translation-invariant kernel (gauss and cos).
 
     Returns ``{"A": A, "mu2": mu^2, "Z0": A / mu^2}`` with K_w(p)^(-1) = A exp(p^2 / mu^2),
-    A = sigma_w^(d-2) (2 pi d)^(-d/2), mu^2 = 2 sigma_w^2 / d (physics.md section 3).
+    A = sigma_w^(d-2) (2 pi d)^(-d/2), mu^2 = 2 sigma_w^2 / d (docs/theory.md#momentum-space).
     """
     if net.activation not in ("gauss", "cos"):
         raise ValueError(

@@ -1,7 +1,7 @@
 """Single-neuron moments C_n(x_1..x_n) = E[h(x_1) ... h(x_n)] of a one-hidden-layer network.
 
-physics.md section 5. One hidden neuron computes h(x) from z(x) = w.x + b with
-w ~ N(0, sigma_w^2 / d I_d), b ~ N(0, sigma_b^2) (physics.md section 2):
+docs/theory.md#single-neuron-moments. One hidden neuron computes h(x) from z(x) = w.x + b with
+w ~ N(0, sigma_w^2 / d I_d), b ~ N(0, sigma_b^2) (docs/theory.md#single-neuron-moments):
 
 - erf, relu, tanh: h = phi(z);
 - gauss: h = exp(z(x) - m(x, x)), m(x, y) = sigma_b^2 + sigma_w^2 x.y / d;
@@ -17,7 +17,7 @@ relu, where the radial integral is done analytically, see below).
 Methods and measured accuracy (relative to max |C_n|, orders n <= 6; checked in
 tests/test_moments.py against closed forms, scipy adaptive quadrature or a 2x finer rule):
 
-- gauss: closed form C_n = exp((1/2) sum_ik Sigma_ik - sum_i Sigma_ii) (physics.md section 5).
+- gauss: closed form C_n = exp((1/2) sum_ik Sigma_ik - sum_i Sigma_ii) (docs/theory.md#single-neuron-moments).
   Quadrature path (``method="quadrature"``): tensor Gauss-Hermite, agrees to ~1e-13.
 - cos: closed form C_2m = 2^(1-m) sum over the splits of the 2m points into two m-sets {A}, {B}
   of exp(-sigma_w^2 |sum_A x - sum_B x|^2 / (2 d)); odd moments vanish exactly (the uniform
@@ -395,7 +395,7 @@ def single_neuron_moments(net: Network, X, order: int, *, method: str = "auto",
 
     Notes
     -----
-    physics.md section 5; accuracy of each method in the module docstring.
+    docs/theory.md#single-neuron-moments; accuracy of each method in the module docstring.
     """
     return single_neuron_moment_table(net, X, (order,), method=method, nodes=nodes)[int(order)]
 

@@ -1,7 +1,7 @@
 """Network specifications: architecture, activations, weight laws.
 
 A :class:`Network` is a frozen, validated description of an ensemble of random networks in the
-conventions of [HMS] and [ELS] (physics.md section 2)::
+conventions of [HMS] and [ELS] (docs/theory.md#networks)::
 
     f(x) = b1 + sum_j W1_j h_j(x),    h_j(x) = phi(z_j(x)),    z_j(x) = W0_j . x + b0_j
     W0 ~ N(0, sigma_w^2 / d_in),  b0 ~ N(0, sigma_b^2),  W1 ~ N(0, sigma_w^2 / N),  b1 ~ N(0, sigma_b^2)
@@ -38,7 +38,7 @@ __all__ = [
 
 #: Activations known to nnqft.
 ACTIVATIONS = ("erf", "relu", "tanh", "gauss", "cos")
-#: Activations defined with one hidden layer only (physics.md section 2).
+#: Activations defined with one hidden layer only (docs/theory.md#networks).
 ONE_LAYER_ACTIVATIONS = frozenset({"gauss", "cos"})
 #: Laws of the last-layer weights W1 (all with variance sigma_w^2 / N).
 WEIGHT_LAWS = ("normal", "uniform")
@@ -48,7 +48,7 @@ def weight_law_cumulants(law: str) -> tuple[float, float]:
     """Standardised 4th and 6th cumulants (c4, c6) of a last-layer weight law.
 
     For W1 with variance s^2 the cumulants are kappa_4 = c4 s^4 and kappa_6 = c6 s^6.
-    Normal: (0, 0). Uniform on [-a, a]: (-6/5, 48/7) (physics.md section 5).
+    Normal: (0, 0). Uniform on [-a, a]: (-6/5, 48/7) (docs/theory.md#non-normal-last-layer).
     """
     if law == "normal":
         return 0.0, 0.0
@@ -87,7 +87,7 @@ class Network:
     ----------
     activation : {"erf", "relu", "tanh", "gauss", "cos"}
         Hidden-layer nonlinearity. "gauss" is exp(z) with the input-dependent normaliser
-        exp(m(x, x)) of physics.md section 2; "cos" is sqrt(2) cos(w.x + b) with
+        exp(m(x, x)) of docs/theory.md#networks; "cos" is sqrt(2) cos(w.x + b) with
         b ~ Uniform[-pi, pi] (for the cos-net sigma_b is the output bias only).
     width : int or sequence of int
         Hidden width N, or the widths N_1..N_L of the L hidden layers.

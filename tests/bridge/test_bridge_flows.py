@@ -1,9 +1,9 @@
 """Flows from the IR: [ELS] as published, set-ups (a) and (b), k*, passive reading.
 
-Independent truths: the published [ELS] flow numbers (physics.md section 8), an independent
-integration of the phi^6 system with the coefficients typed from physics.md section 7 (only in
+Independent truths: the published [ELS] flow numbers (docs/theory.md#the-published-flow), an independent
+integration of the phi^6 system with the coefficients typed from docs/theory.md#phi6-system (only in
 this test), the Litim flow for Z = p^2 (litim_spectral must equal it), and the k* values quoted
-in physics.md section 8.
+in docs/theory.md#divergence-scale.
 """
 
 import math
@@ -27,7 +27,7 @@ ELS_X = [-0.01, -0.006, -0.002, 0.002, 0.006, 0.01]
 
 
 def _typed_system(k_end, u0):
-    """physics.md section 7 system (d = 1, Litim), integrated independently of nnqft.frg."""
+    """docs/theory.md#phi6-system system (d = 1, Litim), integrated independently of nnqft.frg."""
     vd = 1 / math.pi
 
     def rhs(t, u):
@@ -70,7 +70,7 @@ def test_litim_spectral_equals_litim_for_p2():
 
 @pytest.mark.parametrize("N,k_ref", [(1000, 2.4), (3, 0.18)])
 def test_k_star_setup_b(N, k_ref):
-    # physics.md section 8: |u4| passes 1e6 near k = 2.4, 0.62, 0.18 for N = 1000, 100, 3
+    # docs/theory.md#divergence-scale: |u4| passes 1e6 near k = 2.4, 0.62, 0.18 for N = 1000, 100, 3
     ir = ir_data(nq.Network("gauss", width=N), ELS_X)
     f = flow_from_ir(ir, "b", 6, rtol=1e-8, atol=1e-10, n_points=60)
     assert f.status == "diverged" and f.k_star == pytest.approx(k_ref, rel=0.05)

@@ -1,8 +1,8 @@
 """IR data: small-input limits, reference numbers, normalisations, tree integrals, Monte Carlo.
 
-Independent truths: the closed-form small-input limits of physics.md sections 6 and 8 (derived
+Independent truths: the closed-form small-input limits of docs/theory.md#sextic-coupling, #active-reading (derived
 from C_n = exp(n^2 sb^2/2 - n sb^2) at x = 0 and the Gaussian vertex integrals), the reference
-numbers of physics.md section 10, the eft exchange integrals (a different closed form), and
+numbers of docs/theory.md#reference-numbers, the eft exchange integrals (a different closed form), and
 exact correlators for Monte Carlo.
 """
 
@@ -63,7 +63,7 @@ def test_kappa_small_input_limit(d, sw, sb):
 
 
 def test_reference_numbers():
-    # physics.md section 10
+    # docs/theory.md#reference-numbers
     net = nq.Network("gauss", width=1, sigma_w=1.0, sigma_b=1.0)
     assert ir_data(net, None, order=4).u4 == pytest.approx(-128.295, abs=5e-4)
     assert ir_data(net, None).u6 == pytest.approx(-2.1224e6, rel=5e-5)

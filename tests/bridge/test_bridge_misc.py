@@ -41,7 +41,7 @@ def test_cos_net_is_shift_invariant(d, X, shifts):
 
 def test_gauss_net_violation_matches_closed_form():
     # Under x -> x + s, C_4 gets exp(sw^2 (2 S s + 4 s^2) / d) and sum_3 C2 C2 is invariant
-    # (physics.md section 5): an independent prediction of the shifted G4_c.
+    # (docs/theory.md#translation-invariance): an independent prediction of the shifted G4_c.
     net = nq.Network("gauss", width=3, sigma_w=1.3, sigma_b=1.0)
     X = np.array(ELS_X)[:, None]
     s = 0.4

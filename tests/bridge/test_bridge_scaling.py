@@ -1,6 +1,6 @@
 """sigma_W as the RG scale (active reading): exact slopes, finite-input correction, Monte Carlo.
 
-Independent truths: the reference numbers of physics.md sections 8 and 10 (N = 3 slope -2.9988
+Independent truths: the reference numbers of docs/theory.md#els-intercept, #reference-numbers (N = 3 slope -2.9988
 and log10|u4| = 1.631 for the unweighted tuple mean; -3.0030 for the multiplicity-weighted one),
 the exact scaling lambda ~ sigma_w^(d-4) in the small-input limit, and exact values for Monte
 Carlo (z-scores < 4.5, with slope errors <= 0.05 for power).
@@ -44,7 +44,7 @@ def test_exact_slope_els_reference():
 
 
 def test_weighted_mean_gives_the_other_published_number():
-    # physics.md section 6: the multiplicity-weighted tuple mean gives -3.0030 instead
+    # docs/theory.md#weighted-and-unweighted-means: the multiplicity-weighted tuple mean gives -3.0030 instead
     u = []
     for s in ELS_SIGMA_WS:
         net = nq.Network("gauss", width=3, sigma_w=float(s))

@@ -2,7 +2,7 @@
 
 Tolerances: exact correlators and closed-form / exact-by-construction integrals give agreement
 to rounding (rtol 1e-12 .. 1e-9 depending on the number of operations); reference numbers of
-physics.md section 10 are quoted to 4 digits and tested at that precision.
+docs/theory.md#reference-numbers are quoted to 4 digits and tested at that precision.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ RELU_3D = [[0.2, 0.2, 0.2], [1, 1, 0.2], [0.2, 1, 1], [1, 0.2, 1]]
 
 
 def test_relu_d1_lambda_N_Lambda5_is_minus_300_on_every_tuple():
-    """physics.md section 10: lambda N Lambda^5 = -300 (the [HMS] code's 12.5)."""
+    """docs/theory.md#reference-numbers: lambda N Lambda^5 = -300 (the [HMS] code's 12.5)."""
     for N in (2, 20, 1000):
         net = Network("relu", width=N, sigma_b=0.0)
         c = exact_correlators(net, RELU_1D, orders=(2, 4))
@@ -52,7 +52,7 @@ def test_relu_lambda_scaling_is_cutoff_independent_per_tuple(d, X):
     for L in (100.0, 1e5):
         fit = couplings(c, net, L, method="cubature" if d == 2 else "auto")
         np.testing.assert_allclose(fit.lam * 20 * L ** (d + 4), ref, rtol=1e-9)
-    if d == 2:  # physics.md section 10: "about -451 to -385"
+    if d == 2:  # docs/theory.md#reference-numbers: "about -451 to -385"
         assert ref.min() == pytest.approx(-451, abs=1) and ref.max() == pytest.approx(-385, abs=1)
     assert ref.max() - ref.min() > 50  # non-local: it varies across tuples
 
@@ -68,7 +68,7 @@ def test_lambda_times_N_independent_of_N(act, X, L):
 
 
 def test_reference_values_gauss_erf():
-    """physics.md section 10: Gauss lambda N = -128.3 ([HMS] code 5.346), Erf -4.451 (0.185)."""
+    """docs/theory.md#reference-numbers: Gauss lambda N = -128.3 ([HMS] code 5.346), Erf -4.451 (0.185)."""
     g = couplings(exact_correlators(Network("gauss", width=1), GAUSS_HMS, orders=(2, 4)))
     assert g.mean == pytest.approx(-128.3, abs=0.05)
     assert to_hms(g.mean, code=True) == pytest.approx(5.346, abs=5e-4)
@@ -79,7 +79,7 @@ def test_reference_values_gauss_erf():
 
 def test_gauss_small_input_limits():
     """lambda N -> -3 (e^(4 sb^2) - 1)(2/(pi d))^(d/2) sw^(d-4); kappa N^2 -> formula of
-    physics.md section 6. Corrections are O((sw |x|)^2 / d) ~ 1e-8 at |x| <= 1e-4 sw^-1."""
+    docs/theory.md#sextic-coupling. Corrections are O((sw |x|)^2 / d) ~ 1e-8 at |x| <= 1e-4 sw^-1."""
     for d, sw, sb in ((1, 1.0, 1.0), (1, 2.5, 0.7), (2, 1.3, 1.0)):
         X = 1e-4 / sw * np.array([[-1, 0.5][:d], [0.3, -0.2][:d], [1, 1][:d]])
         net = Network("gauss", width=7, d_in=d, sigma_w=sw, sigma_b=sb)

@@ -33,7 +33,7 @@ RELU_1D = (0.2 * np.arange(1, 7))[:, None]
 
 
 def gauss_I4_formula(net, P):
-    """physics.md section 6: I_4 = sw^(8-d) (pi d/2)^(d/2) exp(-sw^2 (Q - |S|^2/4) / (2d))."""
+    """docs/theory.md#vertex-integrals: I_4 = sw^(8-d) (pi d/2)^(d/2) exp(-sw^2 (Q - |S|^2/4) / (2d))."""
     d = net.d_in
     sw = net.sigma_w
     S = P.sum(axis=0)

@@ -1,7 +1,7 @@
 """Running, beta function, six-point predictions and the local/non-local fit.
 
 Tolerances: exact correlators with exact integrals (slopes to 1e-6 as the issue asks, achieved
-to ~1e-14); reference ratios of physics.md section 10 to their 4 quoted digits; statistical
+to ~1e-14); reference ratios of docs/theory.md#reference-numbers to their 4 quoted digits; statistical
 coverage at 4 sigma.
 """
 
@@ -32,7 +32,7 @@ RELU = {1: (0.2 * np.arange(1, 7))[:, None],
 
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_relu_running_slopes(d):
-    """lambda ~ Lambda^-(d+4) (physics.md section 6), slope to 1e-6, 21 cutoffs 7..1e5."""
+    """lambda ~ Lambda^-(d+4) (docs/theory.md#running), slope to 1e-6, 21 cutoffs 7..1e5."""
     net = Network("relu", width=20, d_in=d, sigma_b=0.0)
     c = exact_correlators(net, RELU[d], orders=(2, 4))
     r = running(c, net, np.geomspace(7, 1e5, 21 if d < 3 else 5))
@@ -70,7 +70,7 @@ def test_gauss_beta_vanishes_at_infinity_and_monte_carlo_slope_error():
 
 
 def test_six_point_prediction_reference_ratios():
-    """physics.md section 10: ReLU N = 20 [HMS] inputs, G6_GP/G6 = 0.5376, with the
+    """docs/theory.md#reference-numbers: ReLU N = 20 [HMS] inputs, G6_GP/G6 = 0.5376, with the
     disconnected lambda term 0.9409, flat in Lambda; the full tree level is exact here
     (one local lambda and kappa reproduce every tuple for f = x Z)."""
     net = Network("relu", width=20, sigma_b=0.0)

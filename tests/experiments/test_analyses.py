@@ -29,7 +29,7 @@ def test_couplings_running_relu_slope(tmp_path):
     with xr.open_dataset(tmp_path / "o" / "data" / "couplings.nc", engine="h5netcdf") as ds:
         lam = ds["lambda_mean"].sel(source="exact").values[0]
         slope = np.diff(np.log(np.abs(lam))) / np.diff(np.log(ds["cutoff"].values))
-        assert slope == pytest.approx([-5.0, -5.0], abs=1e-6)  # physics.md section 6, d = 1
+        assert slope == pytest.approx([-5.0, -5.0], abs=1e-6)  # docs/theory.md#running, d = 1
         assert np.all(np.isfinite(ds["lambda_mean_err"].sel(source="mc").values))
         assert "convention" in ds["lambda_mean"].attrs
     assert (tmp_path / "o" / "figures" / "couplings.png").exists()

@@ -35,7 +35,7 @@ def test_flow_writes_files_and_refuses_overwrite(tmp_path, capsys):
     assert main(args) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["status"] == "completed"
-    assert obj["final"]["u4"] == pytest.approx(-4.484, rel=1e-3)  # physics.md section 8
+    assert obj["final"]["u4"] == pytest.approx(-4.484, rel=1e-3)  # docs/theory.md#the-published-flow
     assert (tmp_path / "els.nc").exists() and (tmp_path / "els.png").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
     with pytest.raises(SystemExit) as e:

@@ -1,4 +1,4 @@
-"""Fixed points and exponents against closed forms and published values (physics.md 7, 10)."""
+"""Fixed points and exponents against closed forms and published values (docs/theory.md#critical-exponents, #reference-numbers)."""
 
 import numpy as np
 import pytest
@@ -9,14 +9,14 @@ import nnqft.frg as F
 from nnqft.frg.polynomial import FixedPointSystem, complex_step_jacobian
 from nnqft.frg.regulators import dimensionless_poles
 
-NU_LITIM_N1 = 0.649561773880   # Bervillier, Juttner, Litim hep-th/0701172 (physics.md 10)
+NU_LITIM_N1 = 0.649561773880   # Bervillier, Juttner, Litim hep-th/0701172 (docs/theory.md#reference-numbers)
 OMEGA_LITIM_N1 = 0.6557459391
 NU_LITIM_N2 = 0.708211         # [L02]
 OMEGA_LITIM_N2 = 0.671221
 
 
 def test_lowest_order_about_minimum_closed_form():
-    # physics.md section 10: kappa = 4/3, u'' = 3/16, nu = 1/2 exactly (rounding only: 1e-14)
+    # docs/theory.md#reference-numbers: kappa = 4/3, u'' = 3/16, nu = 1/2 exactly (rounding only: 1e-14)
     fp = F.LPA(3, 1).fixed_point(order=2)
     assert fp.kappa == pytest.approx(4 / 3, rel=1e-14)
     assert fp.lam == pytest.approx(3 / 16, rel=1e-14)
@@ -85,7 +85,7 @@ def test_gaussian_fixed_point_eigenvalues_exact(d):
 
 
 def test_expansion_about_zero_avoids_gaussian_and_converges_slowly():
-    # about rho = 0 the truncation converges slowly to the same limit (physics.md 7): order 12
+    # about rho = 0 the truncation converges slowly to the same limit (docs/theory.md#critical-exponents): order 12
     # within 1e-3 of the reference, and not the Gaussian point (which has nu = 1/2 exactly and
     # all couplings 0)
     fp = F.LPA(3, 1).fixed_point(order=12, expand_about="zero")

@@ -5,7 +5,7 @@ import pytest
 
 import nnqft.frg as F
 
-NU_REF = 0.649561773880      # physics.md section 10
+NU_REF = 0.649561773880      # docs/theory.md#reference-numbers
 OMEGA_REF = 0.6557459391
 
 

@@ -41,7 +41,7 @@ def test_reexpand_is_exact_for_polynomials():
 
 
 def test_v_d_values():
-    # closed forms quoted in physics.md section 7
+    # closed forms quoted in docs/theory.md#regulators
     assert v_d(1) == pytest.approx(1 / np.pi, rel=1e-15)
     assert v_d(3) == pytest.approx(1 / (6 * np.pi**2), rel=1e-14)
     assert v_d(0) == 1.0

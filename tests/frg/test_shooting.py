@@ -1,4 +1,4 @@
-"""Shooting for the LPA fixed point and its eigenvalue problem (physics.md sections 7, 10)."""
+"""Shooting for the LPA fixed point and its eigenvalue problem (docs/theory.md#critical-exponents, #reference-numbers)."""
 
 import json
 
@@ -10,7 +10,7 @@ from nnqft.cli import main
 from nnqft.frg.regulators import dimensionless_poles
 from nnqft.frg.shooting import ShootingProblem
 
-NU_LITIM_N1 = 0.649561773880   # Bervillier, Juttner, Litim hep-th/0701172 (physics.md 10)
+NU_LITIM_N1 = 0.649561773880   # Bervillier, Juttner, Litim hep-th/0701172 (docs/theory.md#reference-numbers)
 OMEGA_LITIM_N1 = 0.6557459391
 NU_LITIM_N2 = 0.708211         # [L02]
 OMEGA_LITIM_N2 = 0.671221

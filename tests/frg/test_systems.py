@@ -1,4 +1,4 @@
-"""Mechanically derived flow systems against the hand-written ones of physics.md section 7."""
+"""Mechanically derived flow systems against the hand-written ones of docs/theory.md#phi6-system."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from nnqft.frg.polynomial import phi_to_rho, rho_to_phi
 
 
 def _hand_phi6(k, u, d):
-    """physics.md section 7, n = 1, Litim, Z = p^2 (u_8 = 0): typed in, as the reference."""
+    """docs/theory.md#phi6-system, n = 1, Litim, Z = p^2 (u_8 = 0): typed in, as the reference."""
     u2, u4, u6 = u
     D = k * k + u2
     c = F.v_d(d) * k ** (d + 2)
@@ -20,7 +20,7 @@ def _hand_phi6(k, u, d):
 
 
 @pytest.mark.parametrize("d", [1.0, 3.0, 2.4])
-def test_phi6_system_equals_physics_md(d):
+def test_phi6_system_equals_written_one(d):
     # acceptance: coefficients 6, 30, 90 derived mechanically (agreement to rounding, 1e-12)
     sysm = F.phi_power_flow_system(3, dim=d)
     rng = np.random.default_rng(1)
@@ -33,7 +33,7 @@ def test_phi6_system_equals_physics_md(d):
 
 
 def test_phi8_adds_the_u8_term():
-    # at order 4 the u6 equation gets -u8/D^2 (physics.md: "u_8 = 0 at this order")
+    # at order 4 the u6 equation gets -u8/D^2 (docs/theory.md#phi6-system: "u_8 = 0 at this order")
     sys3, sys4 = F.phi_power_flow_system(3, dim=1), F.phi_power_flow_system(4, dim=1)
     u = np.array([0.7, -0.3, 2.0, 5.0])
     k = 0.9
@@ -58,7 +58,7 @@ def test_phi_rho_conversion_roundtrip():
 @pytest.mark.parametrize("u40, sigma, u4, u6", [(-0.0736, 1.1096, -4.484, 19.26),
                                                  (-63.0, 1.706, -27.95, None)])
 def test_els_as_published_flow(u40, sigma, u4, u6):
-    # physics.md section 8 reference numbers (given to 4-5 digits): tolerance 1e-3 relative
+    # docs/theory.md#the-published-flow reference numbers (given to 4-5 digits): tolerance 1e-3 relative
     res = F.LPA(dim=1).flow([2.0, u40, 50.0], (1e-10, 100.0))
     assert res.status == "completed"
     fin = res.final
@@ -69,7 +69,7 @@ def test_els_as_published_flow(u40, sigma, u4, u6):
 
 
 def test_litim_spectral_with_p2_equals_litim():
-    # litim_spectral reduces to Litim for Z = p^2 (physics.md section 7): same flow to 1e-9
+    # litim_spectral reduces to Litim for Z = p^2 (docs/theory.md#lpa-flow): same flow to 1e-9
     a = F.LPA(1, regulator="litim").flow([1.0, -0.5, 3.0], (1e-3, 10.0))
     b = F.LPA(1, regulator="litim_spectral").flow([1.0, -0.5, 3.0], (1e-3, 10.0))
     np.testing.assert_allclose(a.values[-1], b.values[-1], rtol=1e-9)

@@ -1,4 +1,4 @@
-"""Zero dimensions: flowed Gamma against the exact Legendre transform (physics.md section 7)."""
+"""Zero dimensions: flowed Gamma against the exact Legendre transform (docs/theory.md#zero-dimensions)."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ def test_flow_reproduces_exact_gamma(m2, lam):
 
 def test_without_one_loop_start_error_is_order_S2_over_Lambda2():
     # negative control: starting from U_Lambda = S (no one-loop term) at Lambda = 10 is off by
-    # ~ S''/(2 Lambda^2) ~ 1e-2 (physics.md), far above the 1e-6 of the proper start
+    # ~ S''/(2 Lambda^2) ~ 1e-2 (docs/theory.md#zero-dimensions), far above the 1e-6 of the proper start
     act = Z.QuarticAction(1.0, 1.0)
     phi, G = Z.flow_effective_action(act, Lambda=10.0)
     phi2, G2 = Z.flow_effective_action(act, Lambda=10.0, one_loop_start=False)

@@ -1,9 +1,9 @@
-"""The bridge between network ensembles and the functional RG (physics.md section 8; [ELS]).
+"""The bridge between network ensembles and the functional RG (docs/theory.md#frg-from-the-ir; [ELS]).
 
 Only this package knows both networks and flows (design.md section 1): it turns exact or Monte
 Carlo correlators of Gauss- and cos-nets into IR data (kinetic term, u2, u4, u6, u8) in a
 labelled normalisation, and runs LPA flows from the IR in the consistent set-ups of
-physics.md section 8.
+docs/theory.md#frg-from-the-ir.
 """
 
 from .flows import (

@@ -1,4 +1,4 @@
-"""LPA flows started in the IR from measured network data (physics.md section 8; [ELS]).
+"""LPA flows started in the IR from measured network data (docs/theory.md#frg-from-the-ir; [ELS]).
 
 Set-ups (each result carries its label and normalisation):
 
@@ -61,7 +61,7 @@ SETUPS = {
 }
 
 #: Numbers typed in from [ELS] (arXiv:2108.01403) and the flow results they lead to
-#: (physics.md section 8). The ONLY hand-set couplings in nnqft: used by els_as_published.
+#: (docs/theory.md#the-published-flow). The ONLY hand-set couplings in nnqft: used by els_as_published.
 ELS_PUBLISHED = {
     "u2_0": 2.0,  # mu^2 = 2 sigma_W^2 / d at sigma_W = 1, d = 1
     "u6_0": 50.0,  # set by hand in [ELS]
@@ -119,7 +119,7 @@ class BridgeFlow:
         """Passive reading sigma_W(k) = sqrt(d u2(k) / 2) (set-ups "b" and "els" only)."""
         if self.setup == "a":
             raise ValueError("set-up (a) keeps the mass inside Z (u2 = 0): sigma_W(k) is read "
-                             "from u2 only in set-up (b) (physics.md section 8)")
+                             "from u2 only in set-up (b) (docs/theory.md#set-ups)")
         return np.sqrt(self.d * np.maximum(self.coupling("u2"), 0.0) / 2.0)
 
     def summary(self) -> dict:
@@ -185,7 +185,7 @@ def els_as_published(width: int = 1000, *, u4_0: float | None = None,
     d = 1, Z = p^2, Litim, phi^6 about 0, u = (2, u4_0, 50) at k = 1e-10, Radau to k = 100,
     raw u4_0 from their 5 x 1000 Monte Carlo (-0.0736 at N = 1000, -63 at N = 3). This is the
     only function of nnqft that uses hand-set couplings (:data:`ELS_PUBLISHED`); the set-up
-    mixes a unit p^2 coefficient with raw couplings and is inconsistent (physics.md section 8).
+    mixes a unit p^2 coefficient with raw couplings and is inconsistent (docs/theory.md#set-ups).
     """
     if u4_0 is None:
         if width not in ELS_PUBLISHED["u4_0"]:

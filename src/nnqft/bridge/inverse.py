@@ -1,4 +1,4 @@
-"""Set-up (c): the grid LPA from the IR as an inverse problem (physics.md sections 7, 8).
+"""Set-up (c): the grid LPA from the IR as an inverse problem (docs/theory.md#set-ups, #flow-direction).
 
 A grid (functional) LPA flow can only be integrated downwards (towards the IR it is diffusive;
 upwards it is a backward heat equation). To use it with measured IR data we ask: which potential

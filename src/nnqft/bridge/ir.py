@@ -1,6 +1,6 @@
 """IR data of a network for the functional RG: kinetic term and measured couplings.
 
-physics.md sections 3, 6 and 8. For a translation-invariant kernel (Gauss- and cos-net) the
+docs/theory.md#kernels, #effective-action, #frg-from-the-ir. For a translation-invariant kernel (Gauss- and cos-net) the
 effective (k -> 0) action of a one-hidden-layer network has
 
 - the kinetic term Gamma_0^(2)(p) = K_w(p)^(-1) = A exp(p^2 / mu^2), A = sigma_w^(d-2) (2 pi d)^(-d/2),
@@ -18,14 +18,14 @@ effective (k -> 0) action of a one-hidden-layer network has
   put 3 of the 8 legs on a quartic vertex joined to a sextic one, the 280 chains of three
   quartic vertices with 3, 2, 3 external legs; each vertex contributes -coupling).
 
-Two normalisations (physics.md section 8), always carried as a label:
+Two normalisations (docs/theory.md#set-ups), always carried as a label:
 
 - ``"raw"``: couplings of the kinetic term K_w^(-1) = A exp(p^2/mu^2); IR u_2 = 0 (the mass is
   inside Z, Z(0) = A); u_4 = lambda, u_6 = kappa, u_8 as measured.
 - ``"canonical"``: the p^2 truncation rescaled to a unit p^2 coefficient, phi -> phi / sqrt(Z_0):
   u_2 = mu^2, u_4 = lambda / Z_0^2, u_6 = kappa / Z_0^3, u_8 = u_8 / Z_0^4.
 
-The tuple mean and spread are unweighted over the sorted tuples (physics.md section 6).
+The tuple mean and spread are unweighted over the sorted tuples (docs/theory.md#correlators).
 Monte Carlo errors are jackknife errors over the batches of the correlators (G4_c and G6_c come
 from the same samples; lambda_bar inside kappa is recomputed on every replicate).
 
@@ -77,7 +77,7 @@ def check_same_normalisation(*items) -> str:
     if len(labels) != 1:
         raise ValueError(
             "refusing to compare raw and canonical couplings in one comparison "
-            "(physics.md section 8); convert one side with IRData.to_raw()/to_canonical()"
+            "(docs/theory.md#set-ups); convert one side with IRData.to_raw()/to_canonical()"
         )
     return labels.pop()
 
@@ -92,7 +92,7 @@ class IRData:
         The ensemble (gauss or cos, one hidden layer).
     inputs : ndarray (n_inputs, d) or None
         Where the couplings were measured; ``small_input`` is True when these are the origin
-        (the small-input limit, physics.md section 8).
+        (the small-input limit, docs/theory.md#active-reading).
     normalisation : {"raw", "canonical"}
         See the module docstring. ``u2`` is 0 (raw) or mu^2 (canonical).
     A, mu2, Z0 : float
@@ -218,8 +218,8 @@ class IRData:
             "small_input_limit": self.small_input,
             "heavy_tail": self.heavy_tail,
             "convention": "S = (1/2) phi K_w^-1 phi + u4/4! phi^4 + u6/6! phi^6, Lambda = inf; "
-            "u4 = tuple mean of lambda = -G4_c/I_4, u6 = tuple mean of kappa (physics.md 6); "
-            "canonical = /Z0^2, /Z0^3 (physics.md 8 (b))",
+            "u4 = tuple mean of lambda = -G4_c/I_4, u6 = tuple mean of kappa (docs/theory.md#couplings, #sextic-coupling); "
+            "canonical = /Z0^2, /Z0^3 (docs/theory.md#set-ups)",
         }
 
 
@@ -237,7 +237,7 @@ def _check_gauss(net: Network) -> None:
 
 
 def small_input_lambda(net: Network) -> float:
-    """Exact small-input limit of the Gauss-net lambda (physics.md section 8).
+    """Exact small-input limit of the Gauss-net lambda (docs/theory.md#active-reading).
 
     lambda -> -3 (e^(4 sigma_b^2) - 1) (2 / (pi d))^(d/2) sigma_w^(d-4) / N
     (= -128.295 / N at sigma_b = sigma_w = d = 1).
@@ -249,7 +249,7 @@ def small_input_lambda(net: Network) -> float:
 
 
 def small_input_kappa(net: Network) -> float:
-    """Exact small-input limit of the Gauss-net kappa (physics.md section 6).
+    """Exact small-input limit of the Gauss-net kappa (docs/theory.md#sextic-coupling).
 
     kappa -> -(3/(pi d))^(d/2) [15 (e^(12 sb^2) - 3 e^(4 sb^2) + 2)
              - 90 (16/15)^(d/2) (e^(4 sb^2) - 1)^2] sigma_w^(d-6) / N^2

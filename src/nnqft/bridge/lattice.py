@@ -1,4 +1,4 @@
-"""Finite data sets: lattice mode counts and the mode-sum Litim flow (physics.md section 8).
+"""Finite data sets: lattice mode counts and the mode-sum Litim flow (docs/theory.md#finite-data-sets).
 
 [ELS] ("Area vs Radius") note that a finite input set resolves only finitely many momenta.
 Inputs on a cubic lattice of spacing a_0 with N_0 points on each side of the origin (2 N_0 per

@@ -1,4 +1,4 @@
-"""sigma_W as the RG scale, "active" reading (physics.md section 8; [ELS] section 4).
+"""sigma_W as the RG scale, "active" reading (docs/theory.md#active-reading; [ELS] section 4).
 
 sigma_W is the only scale of the Gauss- and cos-net kernels, so changing it rescales momenta
 (k ~ sigma_W) and, in the small-input limit, the raw coupling scales exactly as
@@ -8,14 +8,14 @@ At finite inputs the exact slope differs by a correction of order (sigma_W |x|)^
 log-derivative d ln|u4| / d ln sigma_W along the scan.
 
 Conventions: u4 is the *unweighted* tuple mean of lambda = -G4_c / I_4 at Lambda = inf
-(physics.md section 6); slopes are ordinary least-squares fits of log10|u4| against
+(docs/theory.md#couplings); slopes are ordinary least-squares fits of log10|u4| against
 log10 sigma_W with equal weights (the estimator [ELS] use), so that exact and Monte Carlo slopes
 are the same functional of the data. Monte Carlo slope errors are jackknife errors: the points
 at different sigma_W are independent runs with the same number of batches B, and replicate b
 of the slope is the fit to the leave-batch-b-out replicates of every point.
 
-Exact scans use that G4_c is exactly proportional to 1/N for one hidden layer (physics.md
-section 5): the single-neuron moments are computed once per sigma_W and the couplings of every
+Exact scans use that G4_c is exactly proportional to 1/N for one hidden layer (docs/theory.md
+#exact-finite-width): the single-neuron moments are computed once per sigma_W and the couplings of every
 width follow by dividing by N.
 """
 

@@ -1,4 +1,4 @@
-"""Translation invariance of the finite-width ensembles (physics.md sections 2, 5).
+"""Translation invariance of the finite-width ensembles (docs/theory.md#translation-invariance).
 
 The Gauss-net kernel depends on x - y only, but its finite-N connected functions do not: with
 Sigma_ij = sigma_b^2 + sigma_w^2 x_i . x_j / d, C_4 = exp((1/2) sum_ik Sigma_ik - sum_i Sigma_ii)

@@ -30,7 +30,7 @@ from ._common import InputError, build_network, emit_json, network_options, pars
 def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in, exact,
            n_networks, seed, estimator, order, flows, as_json, quiet):
     """IR data for the FRG: kinetic term (A, mu2, Z0) and the couplings u4, u6 (raw and
-    canonical) measured from G4_c and G6_c (physics.md sections 6 and 8)."""
+    canonical) measured from G4_c and G6_c (docs/theory.md#sextic-coupling, #set-ups)."""
     from ..bridge import ir_data
     from ..bridge.flows import els_with_measured, flow_from_ir
 
@@ -78,7 +78,7 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
 @click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def reproduce_els_cmd(quick, out_dir, force, quiet):
-    """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (physics.md section 8)."""
+    """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (docs/theory.md#frg-from-the-ir)."""
     from ..experiments.store import OutputDirectory
     from ..reproduce.els import reproduce_els
 

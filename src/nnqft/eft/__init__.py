@@ -1,6 +1,6 @@
 """Effective field theory of network ensembles: vertex integrals, couplings, running, predictions.
 
-Convention (physics.md section 6): S[phi] = (1/2) phi K_w^(-1) phi
+Convention (docs/theory.md#effective-action): S[phi] = (1/2) phi K_w^(-1) phi
 + int_{[-Lambda, Lambda]^d} [lambda/4! phi^4 + kappa/6! phi^6], legs Delta = K - sigma_b^2, so
 G4_c = -lambda I_4 and G6_c = -kappa I_6 + lambda^2 sum_10 J at tree level. Conversions to
 [HMS] and [ELS] conventions: :func:`to_hms`, :func:`to_els`.

@@ -1,6 +1,6 @@
 """Tree-level couplings from correlators: lambda per 4-tuple, kappa per 6-tuple.
 
-Convention of this project (physics.md section 6)::
+Convention of this project (docs/theory.md#effective-action)::
 
     S[phi] = (1/2) int int phi K_w^(-1) phi + int_{|y_a| < Lambda} d^d y [ lambda/4! phi^4 + kappa/6! phi^6 ]
 
@@ -21,7 +21,7 @@ G6_c are correlated; lambda_bar inside kappa is recomputed on every replicate).
 Conversions (:func:`to_hms`, :func:`to_els`): [HMS] write lambda_HMS f^4 without 1/4!, so
 lambda = 24 lambda_HMS; the [HMS] code's sign is lambda_code = (G4 - G4_GP)/(24 I_4) =
 -lambda/24. [ELS] write u_4 phi^4/4! and u_6 phi^6/6!, so u_4 = lambda, u_6 = kappa in the raw
-normalisation; their canonical normalisation (unit p^2 coefficient, physics.md section 8 (b))
+normalisation; their canonical normalisation (unit p^2 coefficient, docs/theory.md#set-ups)
 divides by Z_0^2 and Z_0^3, Z_0 = A / mu^2.
 
 References
@@ -140,7 +140,7 @@ class CouplingFit:
 class SexticFit:
     """Sextic coupling per sorted 6-tuple, convention S = ... + kappa/6! phi^6.
 
-    kappa(t) = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t) (physics.md section 6).
+    kappa(t) = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t) (docs/theory.md#sextic-coupling).
 
     Attributes
     ----------
@@ -225,7 +225,7 @@ def couplings(
     """Quartic coupling lambda per sorted 4-tuple from exact or Monte Carlo correlators.
 
     lambda(t) = -G4_c(t) / I_4(t; Lambda) in the convention S = ... + lambda/4! phi^4
-    (physics.md section 6; [HMS] eq. for lambda with lambda = 24 lambda_HMS).
+    (docs/theory.md#couplings; [HMS] eq. for lambda with lambda = 24 lambda_HMS).
 
     Parameters
     ----------
@@ -283,7 +283,7 @@ def sextic_couplings(
 
     kappa(t) = -(G6_c(t) - lambda_bar^2 sum_10 J(t)) / I_6(t), with lambda_bar the tuple mean
     of lambda at the same cutoff and both vertices of J integrated over [-Lambda, Lambda]^d
-    (physics.md section 6: the connected-to-1PI relation at tree level, so kappa is the local
+    (docs/theory.md#sextic-coupling: the connected-to-1PI relation at tree level, so kappa is the local
     approximation of Gamma^(6)). Convention S = ... + lambda/4! phi^4 + kappa/6! phi^6.
 
     Parameters
@@ -363,8 +363,8 @@ def to_els(value, order: int = 4, *, normalisation: str = "raw", net: Network | 
 
     [ELS] write u_4 phi^4 / 4! and u_6 phi^6 / 6!, so in the raw normalisation (kinetic term
     K_w^(-1)) u_4 = lambda and u_6 = kappa. ``normalisation="canonical"`` rescales the field to
-    a unit p^2 coefficient of the truncated kinetic term Z_0 (p^2 + mu^2) (physics.md section 8
-    (b)): u_4 = lambda / Z_0^2, u_6 = kappa / Z_0^3, with Z_0 = A / mu^2 of ``net`` (gauss, cos).
+    a unit p^2 coefficient of the truncated kinetic term Z_0 (p^2 + mu^2) (docs/theory.md#set-ups
+    set-up (b)): u_4 = lambda / Z_0^2, u_6 = kappa / Z_0^3, with Z_0 = A / mu^2 of ``net`` (gauss, cos).
     """
     if order not in (4, 6):
         raise ValueError(f"order must be 4 or 6, got {order!r}")

@@ -1,4 +1,4 @@
-"""Vertex integrals of the tree-level effective action (physics.md section 6).
+"""Vertex integrals of the tree-level effective action (docs/theory.md#vertex-integrals).
 
 With Delta(x, y) = K(x, y) - sigma_b^2 (the output bias b1 drops out of every connected function
 with n >= 3) and the cutoff box B_Lambda = [-Lambda, Lambda]^d (all of R^d for Lambda = inf)::
@@ -488,7 +488,7 @@ def _points_to_tuples(net: Network, points):
 
 
 def vertex_integral(net: Network, points, cutoff, *, method: str = "auto"):
-    """I_n(x_1..x_n; Lambda) for one tuple of points or many (physics.md section 6).
+    """I_n(x_1..x_n; Lambda) for one tuple of points or many (docs/theory.md#vertex-integrals).
 
     ``I_n = int_{[-Lambda, Lambda]^d} d^d y prod_i (K(x_i, y) - sigma_b^2)``; with the
     convention S = ... + lambda/4! phi^4 of this project, G4_c = -lambda I_4 at tree level.

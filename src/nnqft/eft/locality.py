@@ -1,4 +1,4 @@
-"""Local versus non-local quartic interactions: a linear least-squares fit (physics.md section 6).
+"""Local versus non-local quartic interactions: a linear least-squares fit (docs/theory.md#locality-fit).
 
 [HMS] (v2) fit the 4-point deviation with a local constant, a local y^2-weighted and a
 non-local quartic term. In this project's convention, with
@@ -16,7 +16,7 @@ T_0 = 24 I_4 and a factor 8 in T_NL with their code's sign (lambda_code = -lambd
 
 The fit is a weighted linear least-squares problem on a train input set, each sorted tuple
 weighted by its number of orderings (as a fit over all n_x^4 entries would be); it is then
-evaluated on a test set (physics.md section 9: train = test * sqrt(2)/2).
+evaluated on a test set (docs/theory.md#reference-setups: train = test * sqrt(2)/2).
 
 Parameter errors:
 - Monte Carlo correlators with jackknife replicates: the fit is repeated on every replicate and

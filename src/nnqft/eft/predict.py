@@ -1,7 +1,7 @@
 """Six-point predictions from the quartic (and sextic) couplings.
 
 [HMS] predict the full 6-point function from the measured lambda keeping only the disconnected
-lambda term (physics.md section 6)::
+lambda term (docs/theory.md#six-point-prediction)::
 
     G6_HMS(t) = G6_GP(t) + sum_15 K_ab G4_c,pred(rest),     G4_c,pred = -lambda_bar I_4
 

@@ -1,6 +1,6 @@
 """Running of the quartic coupling with the cutoff (Wilsonian RG at tree level).
 
-Holding G4_c fixed, lambda(Lambda) I_4(Lambda) is constant (physics.md section 6), so
+Holding G4_c fixed, lambda(Lambda) I_4(Lambda) is constant (docs/theory.md#running), so
 
     beta_lambda = d lambda / d ln Lambda = -lambda d ln I_4 / d ln Lambda.
 

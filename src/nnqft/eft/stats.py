@@ -1,4 +1,4 @@
-"""Tuple means of per-tuple quantities with jackknife errors (physics.md sections 4 and 6).
+"""Tuple means of per-tuple quantities with jackknife errors (docs/theory.md#correlators, #couplings).
 
 Every summary in :mod:`nnqft.eft` and :mod:`nnqft.experiments` is an unweighted mean (or
 standard deviation, ddof = 0) over the sorted tuples; its Monte Carlo error is the jackknife

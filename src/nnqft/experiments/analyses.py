@@ -20,7 +20,7 @@ from .plan import Task, series_key, series_label
 __all__ = ["correlator_rows", "free_theory", "couplings_running", "bridge"]
 
 _M_CONVENTION = ("m_n = unweighted mean over sorted tuples of |G^(n) - G^(n)_GP| / G^(n)_GP "
-                 "([HMS]; physics.md section 4); r6 = mean over sorted 6-tuples of "
+                 "([HMS]; docs/theory.md#hms-deviation); r6 = mean over sorted 6-tuples of "
                  "G^(6)_c / G^(6)_GP; errors: jackknife over batches of sampled networks")
 
 
@@ -145,7 +145,7 @@ def free_theory(tasks: list[Task], results: dict):
             "series_parameters": json.dumps(
                 {lab: dict(zip(("activation", "depth", "sigma_w", "sigma_b", "weight_law"), k,
                                strict=True)) for lab, k in zip(labels, keys, strict=True)}),
-            "references": "[HMS] arXiv:2008.08601; physics.md sections 4, 5, 9",
+            "references": "[HMS] arXiv:2008.08601; docs/theory.md#hms-deviation, #exact-finite-width, #reference-setups",
         },
     )
     return ds, rows
@@ -155,7 +155,7 @@ def couplings_running(tasks: list[Task], results: dict, cutoffs: list[float]):
     """Quartic coupling lambda (tuple mean and spread) at each cutoff, and its running.
 
     beta = d lambda_mean / d ln Lambda by finite differences over the finite cutoffs (nan with
-    fewer than two). Convention: S = ... + lambda/4! phi^4 (physics.md section 6).
+    fewer than two). Convention: S = ... + lambda/4! phi^4 (docs/theory.md#couplings).
     """
     import xarray as xr
 
@@ -212,7 +212,7 @@ def couplings_running(tasks: list[Task], results: dict, cutoffs: list[float]):
                                        "cutoff Lambda of the vertex integral (inf allowed)"}),
         },
         attrs={"title": "Quartic couplings and their running with the cutoff",
-               "conventions": "physics.md section 6; S = ... + lambda/4! phi^4; "
+               "conventions": "docs/theory.md#couplings; S = ... + lambda/4! phi^4; "
                               "[HMS] lambda_HMS = lambda/24",
                "references": "[HMS] arXiv:2008.08601"},
     )
@@ -259,7 +259,7 @@ def bridge(tasks: list[Task], results: dict):
                 "network_label": ("network", [t.label for t in tasks]),
                 "source": ("source", list(sources))},
         attrs={"title": "FRG set-up from network correlators ([ELS])",
-               "conventions": "physics.md section 8; u4, u6 in this project's convention "
+               "conventions": "docs/theory.md#set-ups; u4, u6 in this project's convention "
                               "(tuple means of lambda, kappa); canonical = / Z0^2, / Z0^3",
                "references": "[ELS] arXiv:2108.01403"},
     )

@@ -14,7 +14,7 @@ Example (``examples/quickstart.toml``)::
     activation = ["erf", "relu"]
     width = [5, 20, 100]
 
-    inputs = "hms"            # the [HMS] d = 1 input sets per activation (physics.md section 9)
+    inputs = "hms"            # the [HMS] d = 1 input sets per activation (docs/theory.md#reference-setups)
 
     [sampling]
     orders = [2, 4, 6]
@@ -86,7 +86,7 @@ __all__ = [
     "parse_config",
 ]
 
-#: [HMS] d = 1 input sets (physics.md section 9); tanh and cos borrow erf's and gauss's.
+#: [HMS] d = 1 input sets (docs/theory.md#reference-setups); tanh and cos borrow erf's and gauss's.
 HMS_INPUTS: dict[str, list[float]] = {
     "erf": [0.002, 0.004, 0.006, 0.008, 0.010, 0.012],
     "relu": [0.2, 0.4, 0.6, 0.8, 1.0, 1.2],

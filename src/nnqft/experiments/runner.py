@@ -49,7 +49,7 @@ NETCDF_CONVENTIONS = (
     "nnqft results: network outputs and inputs are dimensionless (units '1'); correlators "
     "G^(n) = E[f(x_1)...f(x_n)] over sorted index tuples i_1 <= ... <= i_n; connected = joint "
     "cumulants; *_err are standard errors (jackknife over >= 64 batches of sampled networks); "
-    "*_rep are leave-one-batch-out replicates; exact values have no errors (physics.md 4-5)"
+    "*_rep are leave-one-batch-out replicates; exact values have no errors (docs/theory.md#correlators, #exact-finite-width)"
 )
 
 
@@ -370,9 +370,9 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
         sections.append(
             "## Free theory\n\nNormalised deviations m_n = <|G_n - G_n,GP| / G_n,GP> (tuple "
             "mean, [HMS]) fall like 1/N until they meet the Monte Carlo noise floor; the "
-            "connected 6-point function falls like 1/N^2 (physics.md sections 4, 5, 9). Exact "
-            "values are the one-hidden-layer formulas of physics.md section 5. Heavy tails: the "
-            "diagnostic of physics.md section 5 fired, so those error bars cannot be trusted. "
+            "connected 6-point function falls like 1/N^2 (docs/theory.md#hms-deviation, #exact-finite-width, #reference-setups). Exact "
+            "values are the one-hidden-layer formulas of docs/theory.md#exact-finite-width. Heavy tails: the "
+            "diagnostic of docs/theory.md#heavy-tails fired, so those error bars cannot be trusted. "
             f"Data: `data/free_theory.nc`.\n\n![free theory](figures/free_theory.png)\n\n{table}")
     if "couplings" in enabled:
         say("analysis: couplings and running")
@@ -385,7 +385,7 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
                            fmt(r["lambda_spread"])] for r in crows])
         sections.append(
             "## Couplings and running\n\nlambda(t) = -G4_c(t) / I_4(t; Lambda) in the "
-            "convention S = ... + lambda/4! phi^4 (physics.md section 6); tuple mean and spread "
+            "convention S = ... + lambda/4! phi^4 (docs/theory.md#couplings); tuple mean and spread "
             "(std over tuples). The running beta = d lambda / d ln Lambda is in "
             f"`data/couplings.nc`.\n\n![couplings](figures/couplings.png)\n\n{table}")
     if "bridge" in enabled:
@@ -396,8 +396,8 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
         table = md_table(["network", "source", *keys],
                          [[r["network"], r["source"], *[fmt(r.get(k)) for k in keys]]
                           for r in brows])
-        sections.append("## FRG bridge\n\nIR data for the functional RG ([ELS]; physics.md "
-                        f"section 8). Data: `data/bridge.nc`.\n\n{table}")
+        sections.append("## FRG bridge\n\nIR data for the functional RG ([ELS]; docs/theory.md"
+                        f"#frg-from-the-ir). Data: `data/bridge.nc`.\n\n{table}")
     return sections
 
 

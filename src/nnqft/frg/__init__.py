@@ -1,4 +1,4 @@
-"""Functional RG in the local potential approximation (physics.md section 7; issue 4).
+"""Functional RG in the local potential approximation (docs/theory.md#functional-rg; issue 4).
 
 Public API: ``LPA`` (fixed points, exponents, flows), kinetic terms ``P2Kinetic``,
 ``ExponentialKinetic``, the [ELS] flow system ``phi_power_flow_system``, result types

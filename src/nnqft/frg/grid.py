@@ -1,7 +1,7 @@
 """The full potential on a grid: fixed points and dimensionful flows by the method of lines.
 
 Variable: w = u'(r) (or U'(rho) for flows), so the vacuum energy never enters. Flow
-(physics.md section 7, differentiated once in r):
+(docs/theory.md#dimensionless-flow, differentiated once in r):
 
     d_t w = -2 w + (d-2) r w' + d/dr [ (n-1) t(w) + t(w + 2 r w') ]          (dimensionless)
     d_t U' = v_d k^d d/drho [ (n-1) T_k(U') + T_k(U' + 2 rho U'') ]          (dimensionful)
@@ -16,7 +16,7 @@ the equation is regular (the 2 r w' factor) and no condition is needed either. r
 large compared with the minimum (default 4 kappa) so that the boundary error stays small.
 
 Flows on a grid run from the UV down only: towards larger k the equation is a backward heat
-equation whose grid-scale modes explode (physics.md section 7).
+equation whose grid-scale modes explode (docs/theory.md#flow-direction).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ __all__ = ["grid_fixed_point", "grid_flow", "GRID_UPWARD_MESSAGE"]
 GRID_UPWARD_MESSAGE = ("grid flows run from the UV down only: integrated towards larger k the "
                        "LPA is a backward heat equation whose grid-scale modes explode (finer "
                        "grids fail sooner); integrate a polynomial truncation upwards instead, or "
-                       "solve the inverse problem (physics.md section 7)")
+                       "solve the inverse problem (docs/theory.md#flow-direction)")
 
 
 def _T(m, poles):

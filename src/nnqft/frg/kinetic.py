@@ -2,7 +2,7 @@
 
 A kinetic term is a small object with ``Z(p2)``, ``dZ(p2)`` and the two ratio forms the flow
 needs, ``dlogZ(p2) = Z'/Z`` and ``inv(p2) = 1/Z``; writing the ``litim_spectral`` flow with these
-(physics.md section 7) keeps it finite where Z itself overflows (Gauss-net:
+(docs/theory.md#lpa-flow) keeps it finite where Z itself overflows (Gauss-net:
 Z = A exp(p^2/mu^2) at k = 100, mu^2 = 2).
 """
 
@@ -46,7 +46,7 @@ class P2Kinetic(Kinetic):
     """Z(p^2) = Z0 (p^2 + m2): the canonical kinetic term (Z0 = 1, m2 = 0 is plain p^2).
 
     With ``m2 != 0`` the kinetic term has a scale (a mass inside Z, as in set-up (b) of
-    physics.md section 8 before rescaling), and no dimensionless fixed point exists.
+    docs/theory.md#set-ups before rescaling), and no dimensionless fixed point exists.
     """
 
     Z0: float = 1.0
@@ -71,7 +71,7 @@ class P2Kinetic(Kinetic):
 
 @dataclass(frozen=True)
 class ExponentialKinetic(Kinetic):
-    """Z(p^2) = A exp(p^2 / mu2): the inverse Gauss-net kernel (physics.md section 8).
+    """Z(p^2) = A exp(p^2 / mu2): the inverse Gauss-net kernel (docs/theory.md#momentum-space, #set-ups).
 
     ``dlogZ = 1/mu2`` and ``inv = exp(-p2/mu2)/A`` are evaluated directly, never through Z,
     so nothing overflows at large p2 (``inv`` underflows harmlessly to 0).

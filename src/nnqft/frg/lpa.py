@@ -36,13 +36,13 @@ class LPA:
     dim : real d >= 0.
     components : n >= 1 (n = 1: a single output; rho = phi^2/2).
     regulator : ``"litim"``, ``"exponential"``, ``"gaussian"`` (for Z = Z0 (p^2 + m2)) or
-        ``"litim_spectral"`` (any monotone Z), physics.md section 7.
+        ``"litim_spectral"`` (any monotone Z), docs/theory.md#regulators.
     kinetic : None (Z = p^2), ``P2Kinetic(Z0, m2)``, ``ExponentialKinetic(A, mu2)``, any
         ``Kinetic``, or a pair of callables (Z, dZ).
 
     Notes
     -----
-    Flow (physics.md section 7; [L01], [L02], [DUP]):
+    Flow (docs/theory.md#lpa-flow; [L01], [L02], [DUP]):
     d_t U = v_d k^d [(n-1) T_k(U') + T_k(U' + 2 rho U'')], T_k the regulator's threshold
     function (Litim: k^2 / (k^2 + m); litim_spectral: k^2 Z'(k^2) / (Z(k^2) + m)).
     """
@@ -268,7 +268,7 @@ class PhiFlowSystem:
     use it with a blow-up threshold on |u4| as a terminal event to get k*, or simply call
     ``LPA.flow`` which does both.
 
-    For n = 1, Litim, Z = p^2, M = 3 this is exactly the system of physics.md section 7
+    For n = 1, Litim, Z = p^2, M = 3 this is exactly the system of docs/theory.md#phi6-system
     (d_t u_2 = -v_d k^(d+2) u_4 / D^2, ...), derived mechanically.
     """
 

@@ -1,6 +1,6 @@
 """Polynomial truncations of the LPA, derived mechanically by truncated power-series arithmetic.
 
-The LPA flow of physics.md section 7 ([L01], [L02], [DUP]) is, for an O(n) field with
+The LPA flow of docs/theory.md#lpa-flow ([L01], [L02], [DUP]) is, for an O(n) field with
 rho = phi^2/2,
 
     dimensionful:   d_t U  = v_d k^d [ (n-1) T_k(U') + T_k(U' + 2 rho U'') ]
@@ -118,7 +118,7 @@ def _vector_field(beta, lam, M, about_minimum):
 
 
 class FixedPointSystem:
-    """The dimensionless polynomial system of order M (physics.md section 7).
+    """The dimensionless polynomial system of order M (docs/theory.md#dimensionless-flow).
 
     Parameters are ``[kappa, lambda_2, ..., lambda_M]`` about the minimum or
     ``[lambda_1, ..., lambda_M]`` about zero, lambda_j = u^(j) at the expansion point, in the units

@@ -1,4 +1,4 @@
-"""Regulators and LPA threshold functions (physics.md section 7; [L01], [L02], [DUP]).
+"""Regulators and LPA threshold functions (docs/theory.md#regulators; [L01], [L02], [DUP]).
 
 For Z = p^2 a regulator is R_k(p) = k^2 y r(y), y = p^2/k^2, and the LPA loop integral is
 

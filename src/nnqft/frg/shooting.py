@@ -1,4 +1,4 @@
-"""Shooting for the LPA fixed point and its eigenvalue problem (physics.md section 7; [DUP]).
+"""Shooting for the LPA fixed point and its eigenvalue problem (docs/theory.md#critical-exponents; [DUP]).
 
 Variable w = u'(r) (eta = 0, O(n), real d, Z = Z0 p^2), so the vacuum energy never enters and its
 eigenvalue theta = d never appears. The fixed-point equation d_t w = 0 reads

@@ -1,4 +1,4 @@
-"""Zero dimensions: the exact benchmark of the Wetterich flow (physics.md section 7).
+"""Zero dimensions: the exact benchmark of the Wetterich flow (docs/theory.md#zero-dimensions).
 
 In d = 0 the field is one number and the effective action is known to machine precision:
 Gamma = Legendre transform of W(J) = log int dphi exp(-S(phi) + J phi). The Wetterich flow with

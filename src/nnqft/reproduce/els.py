@@ -8,7 +8,7 @@ Outputs (in ``out_dir``, written atomically: temporary file + rename):
 - ``flows.nc``-style files ``flow_<name>.nc`` for the flows shown;
 - figures ``u4_vs_sigma_w.png``, ``flows.png``, ``passive.png``, ``lattice.png``;
 - ``summary.json`` (``"slopes": [{"width", "slope", "slope_err", "source"}]`` and the rest) and
-  ``summary.md`` comparing with the published numbers (physics.md section 8).
+  ``summary.md`` comparing with the published numbers (docs/theory.md#els-numerics, #the-published-flow).
 
 Quick mode (``quick=True``) uses every fourth sigma_W (1, 3, ..., 19) for the Monte Carlo
 points, 1000 (sigma_b = 1) and 2000 (tame sigma_b = 0.3) conditional networks per point, the [ELS]-sized Monte Carlo at sigma_W in
@@ -47,7 +47,7 @@ from ..networks import Network
 
 __all__ = ["reproduce_els", "PUBLISHED"]
 
-#: Published [ELS] numbers compared in summary.md (physics.md section 8).
+#: Published [ELS] numbers compared in summary.md (docs/theory.md#els-numerics, #the-published-flow).
 PUBLISHED = {"slope_N3": -3.04, "intercept_N3": 1.59, "log10_u4_sigma1_N3": 1.75,
              "predicted_slope": -3.00}
 
@@ -395,7 +395,7 @@ def _markdown(s: dict) -> str:
     L = ["# [ELS] reproduction (nnqft reproduce els" + (" --quick" if s["quick"] else "") + ")",
          "",
          "Gauss-net, d = 1, [HMS]/[ELS] inputs " + str(s["inputs"]) + ". " + s["convention"]
-         + ". Exact values from the one-hidden-layer formulas (physics.md section 5); Monte "
+         + ". Exact values from the one-hidden-layer formulas (docs/theory.md#exact-finite-width); Monte "
          "Carlo values state their estimator and sizes.", ""]
     ex3 = next(r for r in s["slopes"] if r["source"] == "exact" and r["width"] == 3)
     det3 = next(r for r in s["slopes_detail"] if r["source"] == "exact" and r["width"] == 3)
@@ -435,7 +435,7 @@ def _markdown(s: dict) -> str:
           f"{ms['sigma_w_points']} sigma_W points, jackknife slope errors (64 batches). "
           f"[ELS]-sized: {ms['els_sized']}, {ms['els_sigma_w_points']} sigma_W points, error = "
           "std over bags / sqrt(5). At sigma_b = 1 the heavy-tail diagnostic fires: these error "
-          "bars cannot be trusted (physics.md section 5).", ""]
+          "bars cannot be trusted (docs/theory.md#heavy-tails).", ""]
     L += ["## Tame regime (sigma_b = 0.3): conditional MC slopes against exact", "",
           f"{ms['tame_per_point']} networks per point (conditional estimator), "
           f"{ms['sigma_w_points']} sigma_W points, jackknife errors.", "",

@@ -1,6 +1,6 @@
 """Reproduce the analyses of [HMS] (``nnqft reproduce hms``): figures, NetCDF, summaries.
 
-Every [HMS] figure type, d = 1 unless stated, with the inputs of physics.md section 9:
+Every [HMS] figure type, d = 1 unless stated, with the inputs of docs/theory.md#reference-setups:
 
 1. ``deviation_vs_width``: m_n = |G_n - G_n,GP| / G_n,GP (tuple mean) against N for n = 2, 4, 6
    and ReLU, Gauss, Erf: exact lines (m_2 = 0 exactly for one hidden layer) and Monte Carlo
@@ -14,7 +14,7 @@ Every [HMS] figure type, d = 1 unless stated, with the inputs of physics.md sect
    inputs (ReLU N = 20, Lambda = 100; Gauss N = 1000, Lambda = inf; Erf N = 5, Lambda = 100).
 
 Each figure is a PNG plus its data as NetCDF; ``summary.json`` and ``summary.md`` hold the
-headline numbers next to the reference values of physics.md section 10 (exact values next to
+headline numbers next to the reference values of docs/theory.md#reference-numbers (exact values next to
 Monte Carlo ones). Files are written to a temporary name and renamed.
 
 Timing (this 2-core machine): ``quick`` ~ 30 s (Monte Carlo at 5 widths, 5e4 networks); full
@@ -52,7 +52,7 @@ RELU_ND = {
     2: [[0.5, 0.5], [0.5, 1.0], [1.0, 0.5], [1.0, 1.0]],
     3: [[0.2, 0.2, 0.2], [1, 1, 0.2], [0.2, 1, 1], [1, 0.2, 1]],
 }
-#: Independent reference values, physics.md section 10.
+#: Independent reference values, docs/theory.md#reference-numbers.
 REFERENCE = {
     "relu_m4_times_N": 5.0,
     "gauss_m4_times_N": 13.40,
@@ -362,7 +362,7 @@ def _stage_couplings(out: Path, cfg: dict, progress: bool, summary: dict) -> Non
         summary["monte_carlo"][f"{act}_lambda_N"] = {
             "N": net.width, "value": f.mean * net.width, "err": f.mean_err * net.width,
             "heavy_tail_fired": fired,
-            "note": "biased by heavy tails (see physics.md section 5)" if fired else ""}
+            "note": "biased by heavy tails (see docs/theory.md#heavy-tails)" if fired else ""}
 
 
 def _write_summary(out: Path, summary: dict) -> None:
@@ -370,8 +370,8 @@ def _write_summary(out: Path, summary: dict) -> None:
     ex, mc, ref = summary["exact"], summary["monte_carlo"], summary["reference"]
     lines = ["# nnqft reproduce hms", "",
              f"{'quick' if summary['quick'] else 'full'} run, {summary['wall_s']:.1f} s; "
-             "convention S = ... + lambda/4! phi^4 (physics.md section 6).", "",
-             "| quantity | this run (exact) | Monte Carlo | reference (physics.md section 10) |",
+             "convention S = ... + lambda/4! phi^4 (docs/theory.md#couplings).", "",
+             "| quantity | this run (exact) | Monte Carlo | reference (docs/theory.md#reference-numbers) |",
              "|---|---|---|---|"]
     for key, rv in ref.items():
         ev = ex.get(key)
