@@ -1,8 +1,11 @@
 """Command line interface: ``nnqft COMMAND ...`` (design.md section 4).
 
 Every command with ``--json`` prints exactly one JSON object on stdout; progress, warnings and
-logs go to stderr. Errors are one line on stderr: exit status 2 for bad usage or input, 1 for
-failures. Set ``NNQFT_DEBUG=1`` to see a traceback instead.
+logs go to stderr. Errors are one line on stderr: exit status 2 for bad usage or input
+(``ValueError``, ``InputError``, click usage errors), 1 for failures, among them numerical
+failures on valid input (``nnqft.errors.NumericalError``: non-convergence, no fixed point found,
+overflow), whose message says what failed and what to try. Set ``NNQFT_DEBUG=1`` to see a
+traceback instead.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import warnings
 
 import click
 
+from ..errors import NumericalError
 from ._common import InputError, fail
 
 __all__ = ["main", "cli", "reproduce"]
@@ -72,21 +76,35 @@ def _main(argv: list[str] | None) -> int:
         fail(msg, 2)
     except click.ClickException as exc:
         fail(exc.format_message().splitlines()[0], exc.exit_code or 1)
+    except NumericalError as exc:  # valid input, the numerics failed: exit 1 with a hint
+        if debug:
+            raise
+        fail(f"numerical failure: {_first_line(exc)}", 1)
     except (InputError, ValueError) as exc:
         if debug:
             raise
-        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 2)
+        fail(_first_line(exc), 2)
     except FileNotFoundError as exc:
         if debug:
             raise
         fail(f"file not found: {exc.filename or exc}", 2)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+        if debug:
+            raise
+        fail(f"numerical failure ({type(exc).__name__}): {_first_line(exc)}; try smaller "
+             f"parameters or another --method where the command has one", 1)
     except Exception as exc:  # noqa: BLE001 - the contract: no traceback to a user
         if debug:
             raise
-        fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1)
+        fail(f"{type(exc).__name__}: {_first_line(exc)}", 1)
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

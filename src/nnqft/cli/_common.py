@@ -10,14 +10,19 @@ from typing import NoReturn
 import click
 import numpy as np
 
+from ..errors import NumericalError
 from ..io import to_jsonable
 
-__all__ = ["InputError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
+__all__ = ["InputError", "NumericalError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
            "network_options", "build_network"]
 
 
 class InputError(ValueError):
-    """Bad user input: reported as one line with exit status 2."""
+    """Bad user input: reported as one line with exit status 2.
+
+    Numerical failure on valid input is ``NumericalError`` (``nnqft.errors``, re-exported
+    here): one line with exit status 1 (see ``nnqft.cli._main``).
+    """
 
 
 def fail(message: str, status: int = 2) -> NoReturn:
