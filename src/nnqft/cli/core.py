@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from . import cli
 from ._common import InputError, build_network, emit_json, network_options, parse_inputs
+from .vector import outputs_option, parse_entry, with_outputs
 
 
 @cli.command()
@@ -40,19 +42,33 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
               help="Monte Carlo estimator [default: conditional where allowed].")
+@outputs_option
+@click.option("--entry", default=None,
+              help="With --outputs: print only this entry, a JSON list of [input_index, "
+                   "output_index] pairs (its length is the order).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, exact,
-                n_networks, seed, estimator, as_json, quiet):
-    """Full and connected n-point functions over sorted input tuples."""
+                n_networks, seed, estimator, outputs, entry, as_json, quiet):
+    """Full and connected n-point functions over sorted input tuples.
+
+    With --outputs n the tuples are sorted tuples of [input_index, output_index] pairs
+    (docs/vector.md).
+    """
     from ..combinatorics import MAX_ORDER
     from ..estimate import estimate_correlators
     from ..exact import exact_correlators
 
     X = parse_inputs(inputs)
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
+    net = with_outputs(net, outputs)
     if exact == (n_networks is not None):
         raise InputError("give exactly one of --exact or --networks M")
+    if entry is not None:
+        if outputs is None:
+            raise InputError("--entry needs --outputs")
+        points = parse_entry(entry, X.shape[0], net.d_out)
+        order = len(points)
     if order < 2 or order % 2 or order > MAX_ORDER:
         raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
     if exact:
@@ -74,12 +90,20 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     if not c.exact:
         out["estimator"] = c.estimator
         out["diagnostics"] = c.meta.get("heavy_tail")
+    if outputs is not None:
+        out["outputs"] = net.d_out
+    if entry is not None:
+        from ..combinatorics import tuple_index
+
+        i = int(tuple_index(points[None, :], X.shape[0] * net.d_out)[0])
+        out.update(tuples=[out["tuples"][i]], **{k: None if out[k] is None else [out[k][i]]
+                                                 for k in ("full", "connected", "gp", "full_err",
+                                                           "connected_err")})
     if as_json:
         emit_json(out)
         return
     click.echo(f"order {order}, {'exact' if c.exact else f'{c.n_networks} networks ({c.estimator})'}")
-    err = c.connected_err(order)
-    for i, t in enumerate(c.tuples(order)):
-        e = "" if err is None else f" +- {err[i]:.3g}"
-        click.echo(f"{tuple(int(v) for v in t)}  full {c.full(order)[i]: .8g}  connected "
-                   f"{c.connected(order)[i]: .6g}{e}")
+    for i, t in enumerate(out["tuples"]):
+        e = "" if out["connected_err"] is None else f" +- {out['connected_err'][i]:.3g}"
+        label = tuple(tuple(int(v) for v in p) if np.ndim(p) else int(p) for p in t)
+        click.echo(f"{label}  full {out['full'][i]: .8g}  connected {out['connected'][i]: .6g}{e}")

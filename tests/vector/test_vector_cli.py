@@ -1,0 +1,75 @@
+"""CLI contract of the multi-output options (docs/vector.md): ``--outputs``, ``--entry``."""
+
+import json
+
+import numpy as np
+import pytest
+
+import nnqft as nq
+from nnqft.cli import main
+
+
+def run_cli(capsys, *args):
+    try:
+        status = main(list(args))
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+BASE = ("correlators", "--net", "erf", "--width", "7", "--sigma-w", "1.3", "--sigma-b", "0.4",
+        "--inputs", "[0.3, 0.8]")
+
+
+def test_issue_interface_check(capsys):
+    status, out, err = run_cli(capsys, *BASE, "--outputs", "3", "--order", "4", "--exact",
+                               "--json")
+    assert status == 0
+    obj = json.loads(out)
+    for key in ("order", "tuples", "full", "connected", "gp", "full_err", "connected_err",
+                "n_networks", "exact"):
+        assert key in obj
+    T = np.array(obj["tuples"])
+    assert T.shape == (126, 4, 2)  # C(6 + 3, 4) sorted tuples of 6 (input, output) points
+    codes = T[..., 0] * 3 + T[..., 1]
+    assert np.all(np.diff(codes, axis=1) >= 0)  # each tuple sorted
+    net = nq.Network("erf", width=7, sigma_w=1.3, sigma_b=0.4, outputs=3)
+    c = nq.exact_correlators(net, [0.3, 0.8], orders=(4,))
+    assert np.array_equal(np.array(obj["connected"]), c.connected(4))
+    assert np.array_equal(T, c.tuples(4))
+
+
+def test_without_outputs_unchanged(capsys):
+    status, out, _ = run_cli(capsys, *BASE, "--order", "4", "--exact", "--json")
+    obj = json.loads(out)
+    assert status == 0 and "outputs" not in obj
+    assert obj["tuples"][1] == [0, 0, 0, 1]
+    c = nq.exact_correlators(nq.Network("erf", width=7, sigma_w=1.3, sigma_b=0.4), [0.3, 0.8],
+                             orders=(4,))
+    assert obj["connected"] == c.connected(4).tolist()
+
+
+def test_entry(capsys):
+    status, out, _ = run_cli(capsys, *BASE, "--outputs", "2", "--exact", "--json", "--entry",
+                             "[[1, 1], [0, 0], [0, 1], [1, 0]]")
+    assert status == 0
+    obj = json.loads(out)
+    assert obj["order"] == 4 and obj["tuples"] == [[[0, 0], [0, 1], [1, 0], [1, 1]]]
+    net = nq.Network("erf", width=7, sigma_w=1.3, sigma_b=0.4, outputs=2)
+    c = nq.exact_correlators(net, [0.3, 0.8], orders=(4,))
+    assert obj["connected"] == [c.value("connected", [[0, 0], [0, 1], [1, 0], [1, 1]])]
+
+
+@pytest.mark.parametrize("extra, match", [
+    (("--outputs", "0"), "--outputs must be a positive integer"),
+    (("--outputs", "-2"), "--outputs must be a positive integer"),
+    (("--outputs", "2", "--entry", "[[0, 0], [1, 2]]"), "output index out of range"),
+    (("--outputs", "2", "--entry", "[[0, 0], [5, 1]]"), "input index out of range"),
+    (("--outputs", "2", "--entry", "[[0, 0]]"), "even number"),
+    (("--entry", "[[0, 0], [1, 1]]"), "--entry needs --outputs"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, extra, match):
+    status, out, err = run_cli(capsys, *BASE, "--exact", *extra)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and match in err
