@@ -29,6 +29,17 @@ from .integrals import (
     vertex_log_derivatives,
 )
 from .locality import LocalityFit, fit_local_nonlocal, linear_fit, locality_basis, locality_table
+from .on import (
+    ON_CONVENTION,
+    ONQuarticFit,
+    ONSexticFit,
+    PairingAmplitudes,
+    exact_pairing_amplitudes,
+    on_couplings,
+    on_running,
+    on_sextic_couplings,
+    pairing_amplitudes,
+)
 from .predict import SixPointPrediction, hms_six_point_prediction, six_point_vs_cutoff
 from .running import RunningFit, beta_function, loglog_slope, running
 
@@ -57,6 +68,15 @@ __all__ = [
     "SixPointPrediction",
     "hms_six_point_prediction",
     "six_point_vs_cutoff",
+    "ON_CONVENTION",
+    "ONQuarticFit",
+    "ONSexticFit",
+    "PairingAmplitudes",
+    "exact_pairing_amplitudes",
+    "on_couplings",
+    "on_running",
+    "on_sextic_couplings",
+    "pairing_amplitudes",
     "RunningFit",
     "beta_function",
     "loglog_slope",

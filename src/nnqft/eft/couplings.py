@@ -78,6 +78,13 @@ def resolve_network(c: Correlators, net: Network | None) -> Network:
     return net
 
 
+def _check_one_output(c: Correlators) -> None:
+    if c.network.d_out != 1:
+        raise ValueError(f"the correlators have {c.network.d_out} outputs: use "
+                         "nnqft.eft.on_couplings / on_sextic_couplings (O(n) couplings, "
+                         "docs/vector.md)")
+
+
 @dataclass
 class CouplingFit:
     """Quartic coupling per sorted 4-tuple, in the convention S = ... + lambda/4! phi^4.
@@ -250,6 +257,7 @@ def couplings(
     """
     if not isinstance(c, Correlators):
         raise TypeError(f"c must be a Correlators object, got {type(c).__name__}")
+    _check_one_output(c)
     net = resolve_network(c, net)
     L = check_cutoff(cutoff)
     if 4 not in c.orders:
@@ -305,6 +313,7 @@ def sextic_couplings(
     """
     if not isinstance(c, Correlators):
         raise TypeError(f"c must be a Correlators object, got {type(c).__name__}")
+    _check_one_output(c)
     net = resolve_network(c, net)
     L = check_cutoff(cutoff)
     if 6 not in c.orders or 4 not in c.orders:
