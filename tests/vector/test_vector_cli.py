@@ -73,3 +73,31 @@ def test_bad_input_exits_2_with_one_line(capsys, extra, match):
     status, out, err = run_cli(capsys, *BASE, "--exact", *extra)
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and match in err
+
+
+def test_couplings_outputs(capsys):
+    args = ("couplings", "--net", "gauss", "--width", "5", "--sigma-b", "0.5", "--inputs",
+            "[-0.5, 0.1, 0.7]", "--exact", "--sextic", "--json")
+    status, out, _ = run_cli(capsys, *args, "--outputs", "3")
+    assert status == 0
+    obj = json.loads(out)
+    assert obj["outputs"] == 3 and "(f.f)^2" in obj["convention"]
+    assert np.array(obj["lambda_pairings"]).shape == (15, 3)
+    status, out1, _ = run_cli(capsys, *args)
+    ref = json.loads(out1)
+    assert "outputs" not in ref
+    # normal law: the O(n) coupling per tuple (pairing mean) is the one-output coupling
+    np.testing.assert_allclose(obj["lambda"], ref["lambda"], rtol=1e-12)
+    np.testing.assert_allclose(obj["kappa"], ref["kappa"], rtol=1e-10)
+    status, out2, _ = run_cli(capsys, *args, "--outputs", "1")
+    one = json.loads(out2)
+    assert one["lambda"] == ref["lambda"] and one["kappa"] == ref["kappa"]
+
+
+def test_couplings_outputs_bad(capsys):
+    args = ("couplings", "--net", "erf", "--width", "3", "--inputs", "[-0.4, 0.3]", "--cutoff",
+            "3", "--exact", "--sextic")
+    status, out, err = run_cli(capsys, *args, "--outputs", "2")
+    assert status == 2 and out == "" and "at least 3 outputs" in err
+    status, out, err = run_cli(capsys, *args, "--outputs", "0")
+    assert status == 2 and len(err.strip().splitlines()) == 1

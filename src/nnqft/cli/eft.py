@@ -15,6 +15,7 @@ from ._common import (
     parse_cutoff,
     parse_inputs,
 )
+from .vector import outputs_option, with_outputs
 
 
 @cli.command()
@@ -31,21 +32,25 @@ from ._common import (
               help="Monte Carlo estimator [default: conditional where allowed].")
 @click.option("--sextic", is_flag=True,
               help="Also the sextic coupling kappa per 6-tuple (S = ... + kappa/6! phi^6).")
+@outputs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cutoff, exact,
-              n_networks, seed, estimator, sextic, as_json, quiet):
+              n_networks, seed, estimator, sextic, outputs, as_json, quiet):
     """Quartic coupling lambda = -G4_c / I_4 per sorted 4-tuple (S = ... + lambda/4! phi^4).
 
     Tuple mean and spread (standard deviation) are unweighted over the sorted tuples; Monte
     Carlo errors are jackknife errors over batches. [HMS] lambda = lambda / 24 (their code:
-    -lambda / 24); [ELS] u_4 = lambda.
+    -lambda / 24); [ELS] u_4 = lambda. With --outputs n: the O(n) couplings,
+    S = ... + lambda/4! (f.f)^2 + kappa/6! (f.f)^3, per input tuple and pairing (n >= 2;
+    the sextic needs n >= 3 or n = 1), see docs/vector.md.
     """
     from ..eft import couplings as fit_couplings
     from ..eft import sextic_couplings
 
     X = parse_inputs(inputs)
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
+    net = with_outputs(net, outputs)
     L = parse_cutoff(cutoff)
     if L is None:
         if net.activation in ("gauss", "cos"):
@@ -70,6 +75,9 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
 
         c = estimate_correlators(net, X, orders=orders, n_networks=n_networks, seed=seed,
                                  estimator=estimator, progress=not quiet)
+    if outputs is not None:
+        from ..eft.on import on_couplings as fit_couplings
+        from ..eft.on import on_sextic_couplings as sextic_couplings
     fit = fit_couplings(c, net, L)
     out = fit.to_dict()
     if not c.exact:
@@ -80,7 +88,7 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
         s = sextic_couplings(c, net, L, quartic=fit).to_dict()
         out.update({k: v for k, v in s.items() if k not in ("cutoff", "exact", "tuples")})
         out["convention"] = s["convention"]
-        out["tuples6"] = s["tuples"]
+        out["tuples6"] = s["tuples"] if "tuples" in s else s["tuples6"]
     if as_json:
         emit_json(out)
         return
