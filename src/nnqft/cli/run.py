@@ -95,7 +95,7 @@ def _free_theory(out: Path, quick: bool, quiet: bool, mode: str):
 
 
 def _summary_links(d: Path) -> list[str]:
-    names = ("report.md", "summary.md", "report.html", "summary.json")
+    names = ("report.md", "summary.md", "report.html", "summary.html", "summary.json")
     return [n for n in names if (d / n).exists()]
 
 
