@@ -45,16 +45,19 @@ def test_downward_and_upward_polynomial_flows_are_inverse():
 
 def test_minimum_flow_matches_zero_flow_and_switches():
     # the same potential flowed about its running minimum and about 0 (order 6 both): U'(0)
-    # and U''(0) agree (truncations differ at O(kappa^5) terms: 1e-4) once kappa has reached 0
+    # and U''(0) agree (truncations differ at O(rho0^5) terms: 1e-4) once rho0 has reached 0
     lpa = F.LPA(3, 1)
-    mn = lpa.flow({"kappa": 0.02, "lambda2": 1.0}, (10.0, 1.0), expand_about="minimum", order=6)
+    mn = lpa.flow({"rho0": 0.02, "lambda2": 1.0}, (10.0, 1.0), expand_about="minimum", order=6)
     assert "switched_to_zero_at_k" in mn.diagnostics
     # the same initial potential about zero: U = (1/2)(rho - 0.02)^2 -> lambda1 = -0.02, lambda2 = 1
     u0 = F.polynomial.rho_to_phi(np.array([-0.02, 1.0] + [0.0] * 4))
     zr = lpa.flow(u0, (10.0, 1.0))
     lam_zero = F.polynomial.phi_to_rho(zr.values[-1])
     fin = mn.final
-    assert fin["kappa"] == 0.0
+    assert fin["rho0"] == 0.0
+    # the old name of the minimum is still accepted as input
+    old = lpa.flow({"kappa": 0.02, "lambda2": 1.0}, (10.0, 1.0), expand_about="minimum", order=6)
+    assert old.final == fin
     assert fin["lambda1"] == pytest.approx(lam_zero[0], rel=1e-4)
     assert fin["lambda2"] == pytest.approx(lam_zero[1], rel=1e-4)
 

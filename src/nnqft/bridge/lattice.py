@@ -132,7 +132,7 @@ def mode_sum_flow(lat: Lattice, initial: dict, k_span=(1e-10, 100.0), *,
             continue
 
         def poles(k, n_modes=n_modes):
-            A, B, C = lpa._poles_at(k)
+            A, B, C = lpa.poles_at(k)
             return A * (n_modes / (lat.L**lat.d * vd * k**lat.d)), B, C
 
         system = DimensionfulSystem(M, lat.d, 1, poles, vd, "zero")

@@ -21,17 +21,21 @@ equation whose grid-scale modes explode (docs/theory.md#flow-direction).
 
 from __future__ import annotations
 
+from math import factorial
+
 import numpy as np
 from scipy import sparse
 from scipy.integrate import solve_ivp
 
-from .fixedpoint import FixedPoint, exponents_from_matrix, newton
+from ..errors import NumericalError
+from .finite_differences import fd_matrix
+from .fixedpoint import FixedPoint, classify_spectrum, lowest_order_seed, newton
 from .flow import FlowResult
-from .polynomial import rho_to_phi  # noqa: F401  (documented conversion)
+from .initial import phi_couplings
+from .polynomial import phi_to_rho
 from .regulators import v_d
-from .zerodim import fd_matrix
 
-__all__ = ["grid_fixed_point", "grid_flow", "GRID_UPWARD_MESSAGE"]
+__all__ = ["grid_fixed_point", "grid_flow", "GRID_UPWARD_MESSAGE", "GRID_SEEDS"]
 
 GRID_UPWARD_MESSAGE = ("grid flows run from the UV down only: integrated towards larger k the "
                        "LPA is a backward heat equation whose grid-scale modes explode (finer "
@@ -68,52 +72,127 @@ def _banded_jacobian(f, x, band):
     return J
 
 
+GRID_SEEDS = ("quadratic", "shooting", "polynomial")
+
+
+def _seed(lpa, seed: str, seed_order: int):
+    """Initial w(r) = u'(r) for the grid Newton and the minimum r_0 it implies."""
+    poles = lpa.dimensionless_poles()
+    if seed == "quadratic":
+        r0, lam2 = lowest_order_seed(lpa.dim, lpa.components, poles)
+        return (lambda r: lam2 * (r - r0)), float(r0), (
+            f"order-2 closed form u' = lambda_2 (r - r_0), r_0 = {r0:.6g}, lambda_2 = {lam2:.6g} "
+            "(no higher-order polynomial input)")
+    if seed == "shooting":
+        sh = lpa.fixed_point(method="shooting", n_eigen=1)
+        r_e = sh.diagnostics["r_e"]
+        slope = sh.curvature
+
+        def w0(r):
+            r = np.asarray(r, dtype=float)
+            inside = sh.potential(np.minimum(r, r_e))
+            # beyond r_e: the large-field scaling solution w ~ r^(2/(d-2)) matched at r_e
+            p = 2.0 / (lpa.dim - 2.0)
+            w_e = float(sh.potential(r_e))
+            outside = w_e * (np.maximum(r, r_e) / r_e) ** p if w_e > 0 else slope * (r - r_e)
+            return np.where(r <= r_e, inside, outside)
+
+        return w0, float(sh.minimum), (f"shooting solution (sigma = {sh.couplings[0]:.12g}) "
+                                       f"up to r_e = {r_e:.4g}, large-field scaling beyond")
+    if seed == "polynomial":
+        poly = lpa.fixed_point(method="polynomial", order=seed_order)
+        return poly.potential, float(poly.minimum), (
+            f"polynomial fixed point of order {seed_order} (not an independent check)")
+    raise ValueError(f"unknown grid seed {seed!r}; choose one of {', '.join(GRID_SEEDS)}")
+
+
 def grid_fixed_point(lpa, n_points: int = 201, r_max: float | None = None, fd_order: int = 2,
-                     seed_order: int = 12) -> FixedPoint:
-    """Fixed point on a grid by Newton, seeded with the polynomial solution; exponents from the
-    discretised stability matrix (its eigenvalues nearest zero are the physical ones)."""
+                     seed: str = "quadratic", seed_order: int = 12, tol: float = 1e-12,
+                     smooth_tol: float = 0.1) -> FixedPoint:
+    """Fixed point on a grid by Newton; exponents from the discretised stability matrix.
+
+    Parameters
+    ----------
+    n_points, fd_order : grid size and finite-difference order.
+    r_max : grid end (default 4 r_0, r_0 the minimum found on a 41-point pre-grid of
+        [0, 6 r_0,seed]; no other method's solution sets it).
+    seed : where Newton starts. ``"quadratic"`` (default): the order-2 closed form
+        u' = lambda_2 (r - r_0) of ``lowest_order_seed``, which Newton on the grid takes to the
+        fixed point in 5-7 steps, so the grid result is an independent check of the
+        polynomial method; ``"shooting"``: the shooting solution (independent too, slower);
+        ``"polynomial"``: the order-``seed_order`` polynomial fixed point (the old default).
+    tol : Newton tolerance on max |F| (absolute; the equation's terms are O(1)).
+    smooth_tol : eigenvector filter (below).
+
+    Notes
+    -----
+    The discretised stability matrix also has grid-scale (sawtooth, odd-even) eigenvectors
+    whose eigenvalues are artefacts (one tends to -1 as h -> 0 at first order). Only smooth
+    eigenvectors are kept: max |second difference| / max |v| < ``smooth_tol`` (physical modes:
+    O(h^2)). The filter, the number of modes it dropped, the seed and the tolerances are in
+    ``diagnostics``; nu and omega come from ``classify_spectrum`` on the kept modes.
+    """
     if n_points < 20:
         raise ValueError(f"n_points must be >= 20, got {n_points}")
-    poly = lpa.fixed_point(method="polynomial", order=seed_order)
-    r_max = 4.0 * poly.kappa if r_max is None else float(r_max)
-    r = np.linspace(0.0, r_max, n_points)
-    D1 = sparse.csr_matrix(fd_matrix(r, 1, fd_order))
-    poles = lpa._dimensionless_poles()
+    w_seed, r0_seed, seed_text = _seed(lpa, seed, seed_order)
+    poles = lpa.dimensionless_poles()
     n, d = lpa.components, lpa.dim
-
-    def F(w):
-        return _dimensionless_rhs(w, r, D1, n, d, poles)
-
     band = 4 * (fd_order + 1) + 1
-    jac = lambda w: _banded_jacobian(F, w, band)  # noqa: E731
-    w, ok, it, res = newton(F, poly.potential(r), jac=jac, tol=1e-12)
-    if not ok:
-        raise ValueError(f"grid Newton did not converge (|F| = {res:.2e})")
+
+    def solve(r, w0):
+        D1 = sparse.csr_matrix(fd_matrix(r, 1, fd_order))
+
+        def F(w):
+            return _dimensionless_rhs(w, r, D1, n, d, poles)
+
+        jac = lambda w: _banded_jacobian(F, w, band)  # noqa: E731
+        w, ok, it, res = newton(F, w0, jac=jac, tol=tol)
+        if not ok:
+            raise NumericalError(f"grid fixed point: Newton did not converge from the "
+                                 f"{seed} seed (|F| = {res:.2e})",
+                                 "try another --grid-seed, fewer --grid-points or "
+                                 "--method polynomial")
+        return w, it, res, D1, jac
+
+    r_max_auto = r_max is None
+    pre = None
+    if r_max_auto:
+        r_pre = np.linspace(0.0, 6.0 * r0_seed, 41)
+        w_pre, *_ = solve(r_pre, w_seed(r_pre))
+        pre = _minimum_on_grid(r_pre, w_pre, fd_matrix(r_pre, 1, fd_order))[0]
+        r_max = 4.0 * pre
+        w_start = np.interp(np.linspace(0.0, r_max, n_points), r_pre, w_pre)
+        if r_max > r_pre[-1]:
+            w_start = w_seed(np.linspace(0.0, r_max, n_points))
+    else:
+        r_max = float(r_max)
+        w_start = w_seed(np.linspace(0.0, r_max, n_points))
+    r = np.linspace(0.0, r_max, n_points)
+    w, it, res, D1, jac = solve(r, w_start)
     J = jac(w)
-    # The discretised stability matrix also has grid-scale (sawtooth, odd-even) eigenvectors
-    # whose eigenvalues are artefacts (one tends to -1 as h -> 0 at first order). Keep smooth
-    # eigenvectors only: max |second difference| / max |v| < 0.1 (physical modes: O(h^2)).
     ev_all, V = np.linalg.eig(J)
-    smooth = []
-    for i in range(len(ev_all)):
-        v = V[:, i]
-        smooth.append(np.max(np.abs(np.diff(v, 2))) < 0.1 * np.max(np.abs(v)))
-    ev, _, _ = exponents_from_matrix(np.diag(ev_all[np.array(smooth)]))
-    phys = ev
-    neg = [e for e in np.real(phys) if e < 0]
-    pos = [e for e in np.real(phys) if e > 0]
-    nu = -1.0 / max(neg) if neg else float("nan")
-    omega = min(pos) if pos else float("nan")
-    i = int(np.argmax(w > 0)) if np.any(w > 0) else len(r) - 1
-    # minimum by linear interpolation of w = 0, u'' = w' there
-    kappa = float(r[i - 1] - w[i - 1] * (r[i] - r[i - 1]) / (w[i] - w[i - 1])) if i > 0 else 0.0
-    lam = float(np.interp(kappa, r, D1 @ w))
-    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=phys, kappa=kappa, lam=lam,
-                      couplings=w, method="grid", order=None, expand_about=None, dim=d,
-                      components=n, regulator=lpa.regulator,
+    smooth = np.array([np.max(np.abs(np.diff(V[:, i], 2))) < smooth_tol * np.max(np.abs(V[:, i]))
+                       for i in range(len(ev_all))])
+    ev, nu, omega, info = classify_spectrum(np.diag(ev_all[smooth]))
+    r0, curv = _minimum_on_grid(r, w, D1)
+    diagnostics = {"n_points": n_points, "r_max": r_max, "fd_order": fd_order,
+                   "newton_iterations": it, "residual": res, "tolerance": tol,
+                   "seed": seed, "seed_description": seed_text, "pre_grid_minimum": pre,
+                   "eigenvector_filter": f"max|second difference of v| < {smooth_tol:g} max|v|",
+                   "modes_kept": int(np.sum(smooth)), "modes_dropped": int(np.sum(~smooth)),
+                   "spectrum": info}
+    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=ev, minimum=r0,
+                      curvature=curv, couplings=w, method="grid", order=None,
+                      expand_about=None, dim=d, components=n, regulator=lpa.regulator,
                       potential=lambda x: np.interp(x, r, w), r=r, du=w,
-                      diagnostics={"n_points": n_points, "r_max": r_max, "fd_order": fd_order,
-                                   "newton_iterations": it, "residual": res})
+                      diagnostics=diagnostics, relevant=info["relevant"])
+
+
+def _minimum_on_grid(r, w, D1):
+    """r_0 by linear interpolation of w = 0, and u'' = w' there."""
+    i = int(np.argmax(w > 0)) if np.any(w > 0) else len(r) - 1
+    r0 = float(r[i - 1] - w[i - 1] * (r[i] - r[i - 1]) / (w[i] - w[i - 1])) if i > 0 else 0.0
+    return r0, float(np.interp(r0, r, D1 @ w))
 
 
 def grid_flow(lpa, initial, k_span, *, rho_max: float | None = None, n_points: int = 201,
@@ -138,25 +217,20 @@ def grid_flow(lpa, initial, k_span, *, rho_max: float | None = None, n_points: i
     if callable(initial):
         w0 = np.asarray(initial(rho), dtype=float)
     else:
-        from .lpa import _initial_phi
-        from .polynomial import phi_to_rho
-
-        lam = phi_to_rho(_initial_phi(initial))
-        from math import factorial
-
+        lam = phi_to_rho(phi_couplings(initial))
         w0 = sum(lam[j] * rho**j / factorial(j) for j in range(len(lam)))
     D1 = sparse.csr_matrix(fd_matrix(rho, 1, fd_order))
     n, d, vd = lpa.components, lpa.dim, v_d(lpa.dim)
 
     def rel_den(t, w):
         k = np.exp(t)
-        a, b, c = lpa._poles_at(k)
+        a, b, c = lpa.poles_at(k)
         m = w + 2 * rho * (D1 @ w)
         return float(np.min((b[0] + c[0] * m) / b[0]))
 
     def rhs(t, w):
         k = np.exp(t)
-        poles = lpa._poles_at(k)
+        poles = lpa.poles_at(k)
         g = _T(w + 2 * rho * (D1 @ w), poles)
         if n != 1:
             g = g + (n - 1) * _T(w, poles)

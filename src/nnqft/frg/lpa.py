@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 
 from .fixedpoint import FixedPoint, polynomial_fixed_point
 from .flow import FlowResult, integrate_polynomial
+from .grid import grid_fixed_point, grid_flow
+from .initial import check_order as _check_order
+from .initial import minimum_couplings, phi_couplings
 from .kinetic import Kinetic, as_kinetic
 from .polynomial import DimensionfulSystem, FixedPointSystem, phi_to_rho, rho_to_phi
 from .regulators import (
@@ -20,12 +22,6 @@ from .regulators import (
 )
 
 __all__ = ["LPA", "PhiFlowSystem", "phi_power_flow_system"]
-
-
-def _check_order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 2:
-        raise ValueError(f"order must be an integer >= 2, got {order!r}")
-    return int(order)
 
 
 class LPA:
@@ -73,14 +69,17 @@ class LPA:
         """Dimensionless threshold function l(w) of this regulator (Z = p^2)."""
         return threshold_function(self.regulator, self.dim, w, derivative)
 
-    def _dimensionless_poles(self):
+    def dimensionless_poles(self):
+        """(a, b, c) with the dimensionless threshold function t(w) = sum a / (b + c w)."""
         return dimensionless_poles(self.regulator, self.kinetic, self.dim)
+
+    _dimensionless_poles = dimensionless_poles  # old private name
 
     def fixed_point_system(self, order: int, expand_about: str = "minimum") -> FixedPointSystem:
         """The dimensionless polynomial system (``.equations``, ``.rhs``, ``.beta``)."""
         _check_order(order)
         _check_about(expand_about)
-        return FixedPointSystem(order, self.dim, self.components, self._dimensionless_poles(),
+        return FixedPointSystem(order, self.dim, self.components, self.dimensionless_poles(),
                                 expand_about)
 
     def fixed_point(self, method: str = "polynomial", order: int = 16,
@@ -98,15 +97,13 @@ class LPA:
         order : truncation order M >= 2 (polynomial only).
         expand_about : ``"minimum"`` (default) or ``"zero"`` (polynomial only).
         """
-        poles = self._dimensionless_poles()
+        poles = self.dimensionless_poles()
         if method == "polynomial":
             _check_order(order)
             _check_about(expand_about)
             return polynomial_fixed_point(self.dim, self.components, poles, order, expand_about,
                                           regulator=self.regulator, **kw)
         if method == "grid":
-            from .grid import grid_fixed_point
-
             return grid_fixed_point(self, **kw)
         if method == "shooting":
             from .shooting import shooting_fixed_point
@@ -115,14 +112,17 @@ class LPA:
         raise ValueError(f"unknown method {method!r}; choose polynomial, grid or shooting")
 
     # ----- dimensionful flows ----------------------------------------------------------------
-    def _poles_at(self, k):
+    def poles_at(self, k):
+        """(a, b, c) with the dimensionful threshold function T_k(m) = sum a / (b + c m) at k."""
         return dimensionful_poles(self.regulator, self.kinetic, self.dim, k)
+
+    _poles_at = poles_at  # old private name
 
     def flow_system(self, order: int, expand_about: str = "zero") -> DimensionfulSystem:
         """Dimensionful polynomial system d/dt, t = ln k, in rho-derivatives lambda_j."""
         _check_order(order)
         _check_about(expand_about)
-        return DimensionfulSystem(order, self.dim, self.components, self._poles_at,
+        return DimensionfulSystem(order, self.dim, self.components, self.poles_at,
                                   v_d(self.dim), expand_about)
 
     def flow(self, initial, k_span, method: str = "polynomial", *, order: int | None = None,
@@ -136,8 +136,9 @@ class LPA:
         ----------
         initial : polynomial about zero: ``[u2, u4, ..., u2M]`` or ``{"u2": .., "u4": ..}`` with
             U = sum u_2j phi^(2j)/(2j)! ([ELS] convention, phi^2 = 2 rho for any n); about the
-            minimum: ``[kappa, lambda2, ..., lambdaM]`` or ``{"kappa": .., "lambda2": ..}``
-            (lambda_j = U^(j)(kappa)); grid: a callable U'(rho) or ``{"u2":.., ...}``.
+            minimum: ``[rho0, lambda2, ..., lambdaM]`` or ``{"rho0": .., "lambda2": ..}``
+            (rho0 the minimum, lambda_j = U^(j)(rho0); ``"kappa"`` is accepted for ``"rho0"``);
+            grid: a callable U'(rho) or ``{"u2":.., ...}`` (``frg.initial``).
         k_span : (k_start, k_end); polynomial flows may go either way, grid flows only down.
         method : ``"polynomial"`` or ``"grid"`` (grid options: ``rho_max``, ``n_points``,
             ``convexity_tol``).
@@ -153,8 +154,6 @@ class LPA:
         FlowResult (see its docstring for k_star).
         """
         if method == "grid":
-            from .grid import grid_flow
-
             return grid_flow(self, initial, k_span, rtol=min(rtol * 1e4, 1e-6),
                              n_keep=min(n_points, 200), **grid_options)
         if method != "polynomial":
@@ -163,7 +162,7 @@ class LPA:
             raise ValueError(f"unexpected options for a polynomial flow: {sorted(grid_options)}")
         _check_about(expand_about)
         if expand_about == "zero":
-            u = _initial_phi(initial)
+            u = phi_couplings(initial)
             M = _check_order(order if order is not None else len(u))
             u = np.concatenate([u, np.zeros(max(0, M - len(u)))])[:M]
             y0 = phi_to_rho(u)
@@ -175,13 +174,13 @@ class LPA:
                                        blowup_threshold=blowup_threshold, pole_tol=pole_tol,
                                        rtol=rtol, atol=atol, n_points=n_points, solver=solver)
         else:
-            y0 = _initial_minimum(initial)
+            y0 = minimum_couplings(initial)
             M = _check_order(order if order is not None else len(y0))
             y0 = np.concatenate([y0, np.zeros(max(0, M - len(y0)))])[:M]
             if y0[0] < 0:
-                raise ValueError("kappa must be >= 0 (use expand_about='zero' in the symmetric "
-                                 "phase)")
-            names = ["kappa"] + [f"lambda{j}" for j in range(1, M + 1)]
+                raise ValueError("the minimum rho0 must be >= 0 (use expand_about='zero', "
+                                 "--expand-about zero, in the symmetric phase)")
+            names = ["rho0"] + [f"lambda{j}" for j in range(1, M + 1)]
             sys_min = self.flow_system(M, "minimum")
             sys_zero = self.flow_system(M, "zero")
 
@@ -190,7 +189,7 @@ class LPA:
                     return np.concatenate([[y[0], 0.0], y[1:]])
                 return np.concatenate([[0.0], y])
 
-            def kappa_zero(t, y):
+            def minimum_at_zero(t, y):
                 return y[0]
 
             bidx = _blow_index(blowup_coupling, names, "lambda2")
@@ -198,7 +197,7 @@ class LPA:
                                        blowup_index=bidx, blowup_threshold=blowup_threshold,
                                        pole_tol=pole_tol, rtol=rtol, atol=atol,
                                        n_points=n_points, solver=solver,
-                                       switch=(kappa_zero, sys_zero, lambda y: y))
+                                       switch=(minimum_at_zero, sys_zero, lambda y: y))
         res.attrs.update({"dim": self.dim, "components": self.components,
                           "regulator": self.regulator, "kinetic": repr(self.kinetic),
                           "expand_about": expand_about, "order": M})
@@ -221,42 +220,6 @@ def _blow_index(name, names, default):
 
 def _raise(msg):
     raise ValueError(msg)
-
-
-def _initial_phi(initial) -> np.ndarray:
-    if isinstance(initial, Mapping):
-        keys = sorted(initial, key=lambda s: int(str(s)[1:]) if str(s)[1:].isdigit() else -1)
-        bad = [k for k in keys if not (str(k).startswith("u") and str(k)[1:].isdigit()
-                                       and int(str(k)[1:]) % 2 == 0 and int(str(k)[1:]) >= 2)]
-        if bad:
-            raise ValueError(f"initial couplings must be named u2, u4, u6, ...; got {bad}")
-        M = max(int(str(k)[1:]) for k in keys) // 2
-        u = np.zeros(M)
-        for k_, v in initial.items():
-            u[int(str(k_)[1:]) // 2 - 1] = float(v)
-        return u
-    u = np.asarray(initial, dtype=float).ravel()
-    if len(u) < 1 or not np.all(np.isfinite(u)):
-        raise ValueError("initial couplings must be a non-empty list of finite numbers")
-    return u
-
-
-def _initial_minimum(initial) -> np.ndarray:
-    if isinstance(initial, Mapping):
-        if "kappa" not in initial:
-            raise ValueError("initial couplings about the minimum need 'kappa'")
-        js = [int(k[6:]) for k in initial if k.startswith("lambda") and k[6:].isdigit()]
-        if not js or min(js) < 2:
-            raise ValueError("initial couplings about the minimum: kappa, lambda2, lambda3, ...")
-        y = np.zeros(max(js))
-        y[0] = float(initial["kappa"])
-        for j in js:
-            y[j - 1] = float(initial[f"lambda{j}"])
-        return y
-    y = np.asarray(initial, dtype=float).ravel()
-    if len(y) < 2 or not np.all(np.isfinite(y)):
-        raise ValueError("initial about the minimum: [kappa, lambda2, ...] (finite numbers)")
-    return y
 
 
 class PhiFlowSystem:

@@ -55,6 +55,7 @@ from scipy.integrate import ode
 from scipy.interpolate import CubicHermiteSpline
 from scipy.optimize import brentq
 
+from ..errors import NumericalError
 from . import series as S
 from .fixedpoint import FixedPoint
 
@@ -353,8 +354,9 @@ class _Shooter:
         side, rs, ys = _integrate(f, y0, r0, r_end, lambda r, y: None, self.rtol,
                                   1e-3 * self.rtol, record)
         if side != "r_max":
-            raise ValueError(f"the perturbation at theta = {theta} could not be integrated "
-                               f"to r_e = {r_end} ({side} at r = {rs[-1]})")
+            raise NumericalError(f"shooting: the perturbation at theta = {theta} could not be "
+                                 f"integrated to r_e = {r_end} ({side} at r = {rs[-1]})",
+                                 "use --method polynomial")
         return np.array(rs), np.array(ys)
 
 
@@ -415,8 +417,9 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
         flips = [i for i in range(len(sig) - 1)
                  if sides[i] == "up" and sides[i + 1] in ("down", "r_max")]
         if not flips:
-            raise ValueError("shooting: no sign flip of the singularity found between the "
-                             "threshold pole and sigma = 0; pass bracket=(lo, hi)")
+            raise NumericalError("shooting: no sign flip of the singularity found between the "
+                                 "threshold pole and sigma = 0",
+                                 "pass bracket=(lo, hi) in Python, or use --method polynomial")
         i = flips[0]
         lo, hi = float(sig[i]), float(sig[i + 1])
     else:
@@ -494,7 +497,9 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
     ev = np.sort(-thetas)
     neg = [e for e in ev if e < 0]
     pos = [e for e in ev if e > 0]
-    nu = -1.0 / max(neg) if neg else float("nan")
+    # nu from the most relevant direction (fixedpoint.classify_spectrum explains why); the scan
+    # runs from theta ~ d downwards, so every relevant one below d is found first
+    nu = -1.0 / min(neg) if neg else float("nan")
     omega = min(pos) if pos else float("nan")
     r_plot = np.linspace(0.0, min(3 * kappa, r_e), 200)
     diag = {"sigma": sigma, "sigma_bracket": [lo, hi], "initial_bracket": list(bracket0),
@@ -502,7 +507,8 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
             "series_order": series_order, "rtol": rtol, "integrations": sh.calls,
             "theta_step": step, "scan": scan, "match_values": {float(k): float(v)
                                                                 for k, v in f_cache.items()}}
-    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=ev, kappa=kappa, lam=lam,
+    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=ev, minimum=kappa,
+                      curvature=lam, relevant=[float(-e) for e in neg],
                       couplings=np.array([sigma]), method="shooting", order=None,
                       expand_about=None, dim=d, components=n, regulator=regulator,
                       potential=potential, r=r_plot, du=potential(r_plot),
@@ -515,9 +521,10 @@ def _safe_v(sh: _Shooter, sigma, r_s):
     for _ in range(8):
         try:
             return sh.shoot_v(sigma, 0.0, r_end, record=True)
-        except ValueError:
+        except NumericalError:
             r_end *= 0.97
-    raise ValueError("shooting: cannot integrate the fixed-point solution")
+    raise NumericalError("shooting: cannot integrate the fixed-point solution",
+                         "lower rtol or use --method polynomial")
 
 
 def _minimum(sh: _Shooter, sigma, rs, ys, w_of):

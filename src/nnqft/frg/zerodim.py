@@ -22,6 +22,9 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import logsumexp
 
+from ..errors import NumericalError
+from .finite_differences import fd_matrix  # re-exported: its home before frg.finite_differences
+
 __all__ = ["QuarticAction", "exact_effective_action", "flow_effective_action", "compare",
            "fd_matrix"]
 
@@ -42,49 +45,6 @@ class QuarticAction:
 
     def d2S(self, phi):
         return self.m2 + self.lam * phi**2 / 2
-
-
-def _fd_weights(z: float, x: np.ndarray, m: int) -> np.ndarray:
-    """Fornberg's weights for the m-th derivative at z from nodes x."""
-    n = len(x)
-    c = np.zeros((n, m + 1))
-    c1, c4 = 1.0, x[0] - z
-    c[0, 0] = 1.0
-    for i in range(1, n):
-        mn = min(i, m)
-        c2, c5, c4 = 1.0, c4, x[i] - z
-        for j in range(i):
-            c3 = x[i] - x[j]
-            c2 *= c3
-            if j == i - 1:
-                for k in range(mn, 0, -1):
-                    c[i, k] = c1 * (k * c[i - 1, k - 1] - c5 * c[i - 1, k]) / c2
-                c[i, 0] = -c1 * c5 * c[i - 1, 0] / c2
-            for k in range(mn, -1, -1):
-                c[j, k] = (c4 * c[j, k] - (k * c[j, k - 1] if k else 0.0)) / c3
-        c1 = c2
-    return c[:, m]
-
-
-def fd_matrix(x: np.ndarray, deriv: int, order: int) -> np.ndarray:
-    """Dense finite-difference matrix of the ``deriv``-th derivative, accuracy ``order`` (even).
-
-    Centred stencils of ``order + 1`` points inside; near the ends, shifted stencils of
-    ``order + deriv`` points (what a one-sided stencil needs for the same order).
-    """
-    n = len(x)
-    wc = min(order + 1, n)
-    wb = min(order + deriv, n)
-    half = wc // 2
-    D = np.zeros((n, n))
-    for i in range(n):
-        if half <= i < n - half:
-            idx = np.arange(i - half, i + half + 1)
-        else:
-            lo = 0 if i < half else n - wb
-            idx = np.arange(lo, lo + wb)
-        D[i, idx] = _fd_weights(x[i], x[idx], deriv)
-    return D
 
 
 def exact_effective_action(phi, action: QuarticAction, n_quad: int = 6001,
@@ -156,7 +116,8 @@ def flow_effective_action(action: QuarticAction, Lambda: float = 100.0, L: float
     sol = solve_ivp(rhs, (Lambda, 0.0), U0, method="Radau", jac=jac, rtol=rtol, atol=atol,
                     events=pole)
     if sol.status != 0:
-        raise RuntimeError(f"zero-dimensional flow stopped at k = {sol.t[-1]:.4g}: {sol.message}")
+        raise NumericalError(f"zero-dimensional flow stopped at k = {sol.t[-1]:.4g}: "
+                             f"{sol.message}", "raise Lambda or L, or refine the grid")
     return phi, sol.y[:, -1]
 
 
