@@ -66,7 +66,7 @@ def test_correlators_monte_carlo_json(capsys):
         (["--inputs", "not json", "--exact"], "JSON"),
         (["--order", "3", "--exact"], "even"),
         (["--order", "0", "--exact"], "even"),
-        (["--networks", "1"], "at least 2"),
+        (["--networks", "1"], "at least 64"),
         (["--depth", "2", "--exact"], "one hidden layer"),
         ([], "exactly one of"),
         (["--exact", "--networks", "10"], "exactly one of"),

@@ -53,6 +53,7 @@ from .sampling import (
     iter_block_features,
     iter_block_outputs,
 )
+from .tails import predict_tail_check
 from .vector import flatten_outputs, make_correlators, matching_terms
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
     "estimate_correlators",
     "heavy_tail_diagnostic",
     "N_BATCHES",
+    "FewBatchesWarning",
+    "MIN_USABLE_BATCHES",
 ]
 
 ESTIMATORS = ("raw", "conditional")
@@ -75,6 +78,16 @@ N_BATCHES = 64
 
 class HeavyTailWarning(UserWarning):
     """The Monte Carlo error bar cannot be trusted: the samples are heavy-tailed."""
+
+
+class FewBatchesWarning(UserWarning):
+    """Too few jackknife batches (< MIN_USABLE_BATCHES) for a usable error bar."""
+
+
+#: Fewer batches than this: the error bars are flagged not usable (``meta["error_bar_usable"]``)
+#: and a :class:`FewBatchesWarning` is issued. Every default plan with M >= 64 networks has at
+#: least 33 blocks (block size ceil(M / 64)); the command line refuses M < 64.
+MIN_USABLE_BATCHES = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +158,17 @@ class SamplingPlan:
 
     def batch_of_block(self, b: int) -> int:
         return (b * self.n_batches) // self.n_blocks
+
+    @cached_property
+    def tail_prediction(self) -> dict | None:
+        """Heavy-tail check predicted from exact single-neuron moments before sampling
+        (:func:`nnqft.tails.predict_tail_check`); None where there are none (deep or
+        multi-output networks, a non-normal last layer, order 2 only)."""
+        top = max(self.orders)
+        if top < 4 or self.network.d_out != 1:
+            return None
+        return predict_tail_check(self.network, self.inputs, top, self.estimator,
+                                  self.n_networks)
 
     @cached_property
     def shift(self) -> np.ndarray:
@@ -390,8 +414,18 @@ def heavy_tail_diagnostic(total: MomentSums, connected_reps: np.ndarray) -> dict
     }
 
 
-def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) -> Correlators:
-    """Turn block accumulators (in block order) into a :class:`Correlators` with errors."""
+def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True,
+             _predicted_warned: bool = False) -> Correlators:
+    """Turn block accumulators (in block order) into a :class:`Correlators` with errors.
+
+    ``meta["heavy_tail"]`` holds the sample criteria of :func:`heavy_tail_diagnostic` and, for
+    one hidden layer, the prediction from exact moments (``"predicted"``, see
+    :func:`nnqft.tails.predict_tail_check`); ``fired`` is true when either fires, and
+    ``meta["heavy_tail_check"]`` says which kind of check was made: ``"predicted"`` (exact
+    moments; the sample criteria are evaluated too) or ``"sample"`` (deep or multi-output
+    networks). ``meta["error_bar_usable"]`` is false with fewer than
+    :data:`MIN_USABLE_BATCHES` batches.
+    """
     if len(blocks) != plan.n_blocks:
         raise ValueError(f"expected {plan.n_blocks} block accumulators, got {len(blocks)}")
     batches = _fold_batches(plan, blocks)
@@ -407,7 +441,19 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) ->
     full_r, conn_r = _estimates(plan, loo_sums, total.count - counts)
     top = max(plan.orders)
     diag = heavy_tail_diagnostic(total, conn_r[top])
-    if diag["fired"] and warn:
+    pred = plan.tail_prediction
+    diag["check"] = "sample" if pred is None else "predicted"
+    diag["sample_fired"] = diag["fired"]
+    diag["predicted"] = pred
+    if pred is not None and pred["fired"]:
+        diag["fired"] = True
+        diag["reasons"] = pred["reasons"] + diag["reasons"]
+    usable = plan.n_batches >= MIN_USABLE_BATCHES
+    if not usable and warn:
+        warnings.warn(f"only {plan.n_batches} batches of networks (fewer than "
+                      f"{MIN_USABLE_BATCHES}): the error bars are not usable; sample at least "
+                      f"64 networks", FewBatchesWarning, stacklevel=2)
+    if diag["fired"] and warn and not _predicted_warned:  # one warning per estimate
         warnings.warn(
             f"heavy tails: the {plan.estimator} Monte Carlo error bars for {plan.network.activation}-net "
             f"cannot be trusted ({'; '.join(diag['reasons'])})",
@@ -438,6 +484,8 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True) ->
             "dtype": plan.dtype,
             "device": device_description(plan.backend),
             "heavy_tail": diag,
+            "heavy_tail_check": diag["check"],
+            "error_bar_usable": usable,
         },
     )
 
@@ -485,5 +533,11 @@ def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10
         :class:`HeavyTailWarning` is issued when it fires).
     """
     plan = make_plan(net, X, orders, n_networks, seed, estimator, block_size, backend, dtype)
+    pred = plan.tail_prediction  # before sampling: warn early, once
+    if pred is not None and pred["fired"]:
+        warnings.warn(
+            f"heavy tails: the {plan.estimator} Monte Carlo error bars for "
+            f"{plan.network.activation}-net cannot be trusted ({'; '.join(pred['reasons'])})",
+            HeavyTailWarning, stacklevel=2)
     blocks = run_plan(plan, executor=executor, progress=progress)
-    return finalize(plan, blocks)
+    return finalize(plan, blocks, warn=True, _predicted_warned=pred is not None and pred["fired"])

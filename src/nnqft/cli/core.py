@@ -38,7 +38,9 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
               help="Even order n, 2 <= n <= 12 (the cost grows like the number of even set "
                    "partitions: 150349 at n = 12).")
 @click.option("--exact", is_flag=True, help="Exact finite-width correlators (one hidden layer).")
-@click.option("--networks", "n_networks", type=int, default=None, help="Monte Carlo: number of networks.")
+@click.option("--networks", "n_networks", type=int, default=None,
+              help="Monte Carlo: number of networks (>= 64: the error bars come from 64 "
+                   "batches of networks).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
               help="Monte Carlo estimator [default: conditional where allowed].")
@@ -71,6 +73,9 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         order = len(points)
     if order < 2 or order % 2 or order > MAX_ORDER:
         raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
+    if n_networks is not None and n_networks < 64:
+        raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
+                         f"of networks), got {n_networks}")
     if exact:
         c = exact_correlators(net, X, orders=(order,))
     else:
@@ -90,6 +95,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     if not c.exact:
         out["estimator"] = c.estimator
         out["diagnostics"] = c.meta.get("heavy_tail")
+        out["heavy_tail_check"] = c.meta.get("heavy_tail_check")
     if outputs is not None:
         out["outputs"] = net.d_out
     if entry is not None:
