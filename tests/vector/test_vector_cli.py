@@ -101,3 +101,22 @@ def test_couplings_outputs_bad(capsys):
     assert status == 2 and out == "" and "at least 3 outputs" in err
     status, out, err = run_cli(capsys, *args, "--outputs", "0")
     assert status == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_bridge_outputs(capsys):
+    args = ("bridge", "--net", "gauss", "--width", "100", "--exact", "--json", "--inputs",
+            "[0.01, 0.02]")
+    status, out, _ = run_cli(capsys, *args, "--outputs", "3")
+    assert status == 0
+    obj = json.loads(out)
+    assert obj["outputs"] == 3 and obj["modes"]["goldstone"] == 2 and "(f.f)^2" in obj[
+        "convention"]
+    status, out1, _ = run_cli(capsys, *args)
+    ref = json.loads(out1)
+    assert "outputs" not in ref and "modes" not in ref
+    assert obj["u4"] == pytest.approx(ref["u4"], rel=1e-12)
+    for extra, match in ((("--outputs", "0"), "positive integer"),
+                         (("--outputs", "2", "--flow", "els"), "one-output"),
+                         (("--outputs", "2", "--order", "8"), "order must be 4 or 6")):
+        status, out, err = run_cli(capsys, *args, *extra)
+        assert status == 2 and out == "" and match in err

@@ -6,6 +6,7 @@ import click
 
 from . import cli, reproduce
 from ._common import InputError, build_network, emit_json, network_options, parse_inputs
+from .vector import outputs_option, with_outputs
 
 
 @cli.command()
@@ -25,12 +26,18 @@ from ._common import InputError, build_network, emit_json, network_options, pars
 @click.option("--flow", "flows", multiple=True, type=click.Choice(["a", "b", "els"]),
               help="Also run the upward LPA flow of set-up a, b or els (measured couplings) "
                    "from k = 1e-10 to 100 and report k*.")
+@outputs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in, exact,
-           n_networks, seed, estimator, order, flows, as_json, quiet):
+           n_networks, seed, estimator, order, flows, outputs, as_json, quiet):
     """IR data for the FRG: kinetic term (A, mu2, Z0) and the couplings u4, u6 (raw and
-    canonical) measured from G4_c and G6_c (docs/theory.md#sextic-coupling, #set-ups)."""
+    canonical) measured from G4_c and G6_c (docs/theory.md#sextic-coupling, #set-ups).
+
+    With --outputs n: the O(n) couplings of an n-output network, u4/4! (f.f)^2 + u6/6! (f.f)^3,
+    and O(n) LPA flows (components n; set-ups a and b) with their Goldstone and radial modes
+    (docs/vector.md).
+    """
     from ..bridge import ir_data
     from ..bridge.flows import els_with_measured, flow_from_ir
 
@@ -41,10 +48,27 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
     if depth != 1:
         raise InputError("the bridge needs one hidden layer (gauss or cos)")
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d)
-    ir = ir_data(net, X, order=int(order), exact=exact,
-                 n_networks=n_networks, seed=seed, estimator=estimator, progress=not quiet)
-    out = ir.to_dict()
-    if flows:
+    if outputs is not None:
+        from ..bridge.on import on_flow_from_ir, on_ir_data, on_ir_dict
+
+        net = with_outputs(net, outputs)
+        if "els" in flows:
+            raise InputError("--flow els is the one-output [ELS] set-up; with --outputs use "
+                             "--flow a or b")
+        ir = on_ir_data(net, X, order=int(order), exact=exact, n_networks=n_networks,
+                        seed=seed, estimator=estimator, progress=not quiet)
+        out = on_ir_dict(ir)
+        out["outputs"] = net.d_out
+        if flows:
+            out["flows"] = {s: {**(f := on_flow_from_ir(ir, s, int(order))).summary(),
+                                "components": f.meta["components"], "modes": f.meta["modes"]}
+                            for s in flows}
+    else:
+        ir = ir_data(net, X, order=int(order), exact=exact,
+                     n_networks=n_networks, seed=seed, estimator=estimator,
+                     progress=not quiet)
+        out = ir.to_dict()
+    if flows and outputs is None:
         res = {}
         for s in flows:
             f = els_with_measured(ir) if s == "els" else flow_from_ir(ir, s, int(order))
