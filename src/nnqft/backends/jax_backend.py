@@ -140,15 +140,47 @@ def _phi(activation: str):
     raise ValueError(f"activation {activation!r} has no deep form")  # pragma: no cover
 
 
-def _features(keys, X, sw, sb, S: int, activation: str, widths: tuple[int, ...], dt):
-    """Last hidden layer h of S networks at the inputs X: shape (S, N_L, n_x), dtype dt."""
+def _draw_layout(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int, d: int,
+                 estimator: str, S: int) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(law, name, shape) of every draw of a sub-batch, in the order they are taken."""
+    lay = [("normal", "W0", (S, widths[0], d)),
+           ("uniform" if activation == "cos" else "normal", "b0", (S, widths[0]))]
+    for l in range(1, len(widths)):
+        n_prev, n_cur = widths[l - 1], widths[l]
+        latent = (S, n_cur, n_x) if _gram_layer(n_prev, n_x) else (S, n_cur, n_prev)
+        lay += [("normal", f"W{l}", latent), ("normal", f"b{l}", (S, n_cur))]
+    if estimator == "raw":
+        lay += [("normal" if weight_law == "normal" else "uniform", "Wout", (S, widths[-1])),
+                ("normal", "bout", (S,))]
+    return lay
+
+
+def _draw(key, layout, dt) -> dict:
+    """All draws of a sub-batch from two calls: one normal and one uniform[-1, 1) vector of the
+    total sizes (keys ``split(key)``), cut in layout order (one threefry graph per law keeps the
+    compiled function small)."""
+    kn, ku = jax.random.split(key)
+    out = {}
+    for law, k in (("normal", kn), ("uniform", ku)):
+        items = [(name, shape) for lw, name, shape in layout if lw == law]
+        total = sum(math.prod(shape) for _, shape in items)
+        if not total:
+            continue
+        flat = (jax.random.normal(k, (total,), dt) if law == "normal"
+                else jax.random.uniform(k, (total,), dt, -1.0, 1.0))
+        at = 0
+        for name, shape in items:
+            size = math.prod(shape)
+            out[name] = flat[at:at + size].reshape(shape)
+            at += size
+    return out
+
+
+def _features(r: dict, X, sw, sb, activation: str, widths: tuple[int, ...], dt):
+    """Last hidden layer h of S networks at the inputs X from the draws r: (S, N_L, n_x)."""
     n_x, d = X.shape
-    N1 = widths[0]
-    W0 = jax.random.normal(keys[0], (S, N1, d), dt) * (sw / math.sqrt(d))
-    if activation == "cos":
-        b0 = jax.random.uniform(keys[1], (S, N1), dt, -math.pi, math.pi)
-    else:
-        b0 = jax.random.normal(keys[1], (S, N1), dt) * sb
+    W0 = r["W0"] * (sw / math.sqrt(d))
+    b0 = r["b0"] * (math.pi if activation == "cos" else sb)
     z = jnp.einsum("snd,xd->snx", W0, X, precision=_HIGHEST) + b0[:, :, None]
     if activation == "gauss":
         mxx = sb * sb + sw * sw * jnp.sum(X * X, axis=1) / d
@@ -159,18 +191,15 @@ def _features(keys, X, sw, sb, S: int, activation: str, widths: tuple[int, ...],
     h = phi(z)
     eps = float(jnp.finfo(dt).eps)
     for l in range(1, len(widths)):
-        n_prev, n_cur = widths[l - 1], widths[l]
+        n_prev = widths[l - 1]
         scale = sw / math.sqrt(n_prev)
-        b = jax.random.normal(keys[2 * l + 1], (S, n_cur), dt) * sb
         if _gram_layer(n_prev, n_x):
             G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
             Lc = _psd_cholesky(G, eps)
-            g = jax.random.normal(keys[2 * l], (S, n_cur, n_x), dt)
-            z = scale * jnp.einsum("sjc,sac->sja", g, Lc, precision=_HIGHEST)
+            z = scale * jnp.einsum("sjc,sac->sja", r[f"W{l}"], Lc, precision=_HIGHEST)
         else:
-            W = jax.random.normal(keys[2 * l], (S, n_cur, n_prev), dt)
-            z = scale * jnp.einsum("sjk,skx->sjx", W, h, precision=_HIGHEST)
-        h = phi(z + b[:, :, None])
+            z = scale * jnp.einsum("sjk,skx->sjx", r[f"W{l}"], h, precision=_HIGHEST)
+        h = phi(z + (r[f"b{l}"] * sb)[:, :, None])
     return h
 
 
@@ -194,6 +223,33 @@ def _mono(V, T):
     return out
 
 
+def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int,
+                    estimator: str, dtype: str, S: int):
+    """``sample_V(key, X, shift, sw, sb)``: the float64 vectors accumulated for S networks
+    (outputs for ``raw``; Kh on the sorted input pairs minus ``shift`` for ``conditional``)."""
+    dt = jnp.float32 if dtype == "float32" else jnp.float64
+    N = widths[-1]
+    P = sorted_tuples(n_x, 2)
+
+    def sample_V(key, X, shift, sw, sb):
+        X, sw, sb = X.astype(dt), sw.astype(dt), sb.astype(dt)
+        r = _draw(key, _draw_layout(activation, widths, weight_law, n_x, X.shape[1], estimator,
+                                    S), dt)
+        h = _features(r, X, sw, sb, activation, widths, dt)
+        if estimator == "raw":
+            if weight_law == "normal":
+                W1 = r["Wout"] * (sw / math.sqrt(N))
+            else:  # uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N): variance sigma_w^2 / N
+                W1 = r["Wout"] * (math.sqrt(3.0) / math.sqrt(N) * sw)
+            f = jnp.einsum("sn,snx->sx", W1, h, precision=_HIGHEST) + (r["bout"] * sb)[:, None]
+            return f.astype(jnp.float64)
+        G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)[:, P[:, 0], P[:, 1]]
+        Kh = (sb * sb + (sw * sw / N) * G).astype(jnp.float64)
+        return Kh - shift[None, :]
+
+    return sample_V
+
+
 @lru_cache(maxsize=64)
 def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_law: str,
                    n_x: int, estimator: str, orders: tuple[int, ...], dtype: str, S: int,
@@ -202,29 +258,10 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
 
     Returns (tuple of float64 order sums in ``orders``, w_sum, w2_sum, w_max).
     """
-    dt = jnp.float32 if dtype == "float32" else jnp.float64
-    depth = len(widths)
-    N = widths[-1]
-    P = sorted_tuples(n_x, 2)
-    m = n_x if estimator == "raw" else len(P)
+    m = n_x if estimator == "raw" else n_x * (n_x + 1) // 2
     mplan = _monomial_plan(m, orders)
     k_top = orders[-1]
-
-    def sample_V(key, X, shift, sw, sb):
-        keys = jax.random.split(key, 2 * depth + 2)
-        h = _features(keys, X, sw, sb, S, activation, widths, dt)
-        if estimator == "raw":
-            if weight_law == "normal":
-                W1 = jax.random.normal(keys[-2], (S, N), dt) * (sw / math.sqrt(N))
-            else:
-                a = math.sqrt(3.0) / math.sqrt(N)
-                W1 = jax.random.uniform(keys[-2], (S, N), dt, -1.0, 1.0) * (a * sw)
-            b1 = jax.random.normal(keys[-1], (S,), dt) * sb
-            f = jnp.einsum("sn,snx->sx", W1, h, precision=_HIGHEST) + b1[:, None]
-            return f.astype(jnp.float64)
-        G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)[:, P[:, 0], P[:, 1]]
-        Kh = (sb * sb + (sw * sw / N) * G).astype(jnp.float64)
-        return Kh - shift[None, :]
+    sample_V = _vector_sampler(activation, widths, weight_law, n_x, estimator, dtype, S)
 
     def sums_of(V):
         out = []
@@ -247,11 +284,8 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
         return tuple(out), jnp.sum(w), jnp.sum(w * w), jnp.max(w)
 
     def fn(key, X, shift, sw, sb, n_valid):
-        Xd = X.astype(dt)
-        swd, sbd = sw.astype(dt), sb.astype(dt)
-
         def step(i, carry):
-            V = sample_V(jax.random.fold_in(key, i), Xd, shift, swd, sbd)
+            V = sample_V(jax.random.fold_in(key, i), X, shift, sw, sb)
             valid = (i * S + jnp.arange(S)) < n_valid
             V = jnp.where(valid[:, None], V, 0.0)
             s, w1, w2, wm = sums_of(V)
@@ -269,18 +303,39 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
     return jax.jit(fn)
 
 
-def compute_block_jax(plan, b: int) -> MomentSums:
-    """Moment sums of block ``b`` of a plan with ``backend="jax"`` (pure function of plan, b)."""
+def _block_setup(plan, b: int):
     from ..sampling import block_bounds
 
     start, stop = block_bounds(plan.n_networks, plan.block_size, b)
     if not 0 <= start < stop:
         raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
     net, X = plan.network, plan.inputs
-    n = stop - start
+    S = sub_batch_size_jax(net.widths, net.d_in, X.shape[0], plan.block_size, _platform())
+    return stop - start, S, math.ceil(plan.block_size / S)
+
+
+def block_vectors(plan, b: int) -> np.ndarray:
+    """The float64 vectors that block ``b`` accumulates, one row per network (same draws as
+    :func:`compute_block_jax`; for tests and precision studies)."""
+    n, S, n_sub = _block_setup(plan, b)
+    net, X = plan.network, plan.inputs
+    with _enable_x64(True):
+        sample = jax.jit(_vector_sampler(net.activation, tuple(net.widths), net.weight_law,
+                                         X.shape[0], plan.estimator, plan.dtype, S))
+        key = block_key(plan.seed, net.content_hash(), b)
+        shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
+        rows = [np.asarray(sample(jax.random.fold_in(key, i), jnp.asarray(X, jnp.float64),
+                                  jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
+                                  jnp.float64(net.sigma_b)))
+                for i in range(n_sub)]
+    return np.concatenate(rows)[:n]
+
+
+def compute_block_jax(plan, b: int) -> MomentSums:
+    """Moment sums of block ``b`` of a plan with ``backend="jax"`` (pure function of plan, b)."""
+    n, S, n_sub = _block_setup(plan, b)
+    net, X = plan.network, plan.inputs
     n_x = X.shape[0]
-    S = sub_batch_size_jax(net.widths, net.d_in, n_x, plan.block_size, _platform())
-    n_sub = math.ceil(plan.block_size / S)
     orders = plan.accumulated_orders
     with _enable_x64(True):
         fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, n_x,

@@ -1,0 +1,229 @@
+"""The jax backend (docs/backends.md): exact z-scores, agreement with numpy, determinism, float32.
+
+Every Monte Carlo comparison uses fixed seeds and a z-score per sorted tuple with |z| < 4.5
+(about 1 in 10^5 per tuple for a Gaussian estimate), a power requirement (median standard error
+<= 10% of the largest |value| tested), and, against the exact engine, a negative control (the
+connected formula without its disconnected terms) that must fail the same test. Sample sizes
+follow tests/test_mc_vs_exact.py. JAX compiles one function per (architecture, inputs,
+estimator, orders, precision, block size), a few seconds each on this CPU, so the cases are few.
+"""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import nnqft as nq
+from nnqft.backends import check_backend, check_dtype
+from nnqft.estimate import compute_block, estimate_correlators, finalize, make_plan, run_plan
+from nnqft.exact import exact_correlators
+from nnqft.executors import LocalExecutor
+
+
+def test_without_jax_the_backend_names_the_extra(monkeypatch):
+    """Runs with or without JAX: a missing JAX is a one-line ValueError naming the extra."""
+    import nnqft.backends as be
+
+    monkeypatch.setattr(be, "jax_available", lambda: False)
+    with pytest.raises(ValueError, match=r'pip install "nnqft\[jax\]"'):
+        be.check_backend("jax")
+    assert be.check_backend("numpy") == "numpy"
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(backend="torch"), "unknown backend"),
+    (dict(backend=3), "unknown backend"),
+    (dict(dtype="float16"), "unknown dtype"),
+    (dict(backend="numpy", dtype="float32"), "float64 only"),
+])
+def test_bad_backend_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        make_plan(nq.Network("erf", width=3), [0.1], n_networks=10, **kw)
+
+
+def test_numpy_fingerprint_unchanged():
+    """The default numpy/float64 plan keeps the fingerprint format of earlier versions."""
+    net = nq.Network("erf", width=3)
+    plan = make_plan(net, [0.1, 0.2], (2, 4), 100, 3, "raw", None)
+    blob = json.dumps({"network": net.canonical(), "inputs": [[0.1], [0.2]], "orders": [2, 4],
+                       "estimator": "raw", "n_networks": 100, "seed": 3, "block_size": 2,
+                       "format": 1}, sort_keys=True).encode()
+    assert plan.fingerprint() == hashlib.sha256(blob).hexdigest()
+    assert check_dtype(np.float32) == "float32" and check_backend(None) == "numpy"
+
+
+jax = pytest.importorskip("jax", reason='the jax backend needs JAX (pip install "nnqft[jax]")')
+
+# Same cases as tests/test_mc_vs_exact.py.
+CASES = {
+    "gauss": (dict(activation="gauss", sigma_b=0.3), [-0.1, 0.0, 0.05, 0.1]),
+    "erf": (dict(activation="erf", sigma_b=0.5), [-1.0, -0.3, 0.4, 1.2]),
+    "relu": (dict(activation="relu", sigma_b=0.3), [-0.5, 0.2, 0.7, 1.2]),
+    "cos": (dict(activation="cos", sigma_b=0.5), [-1.0, 0.0, 0.5, 1.5]),
+}
+
+
+def _zmax(value, err, truth):
+    return float(np.max(np.abs((value - truth) / err)))
+
+
+def _powerful(c, n, truth):
+    assert np.median(c.connected_err(n)) <= 0.1 * np.max(np.abs(truth)), "test lacks power"
+
+
+def _wrong(net, X, n):
+    """Negative control: the exact brackets with the disconnected products dropped."""
+    from nnqft.moments import single_neuron_moment_table
+
+    C = single_neuron_moment_table(net, X, (2, 4, 6))
+    N, sw = net.last_width, net.sigma_w
+    return sw**4 / N * 3 * C[4] if n == 4 else sw**6 / N**2 * 15 * C[6]
+
+
+@pytest.mark.parametrize("name,dtype", [("erf", "float64"), ("gauss", "float32")])
+def test_conditional_matches_exact(name, dtype):
+    kw, X = CASES[name]
+    net = nq.Network(width=20, **kw)
+    ex = exact_correlators(net, X, orders=(6,))
+    c = estimate_correlators(net, X, orders=(6,), n_networks=40000, seed=2, estimator="conditional",
+                             backend="jax", dtype=dtype)
+    assert c.meta["backend"] == "jax" and c.meta["dtype"] == dtype
+    assert c.meta["device"].startswith("cpu")
+    assert not c.meta["heavy_tail"]["fired"]
+    assert _zmax(c.full(2), c.full_err(2), ex.full(2)) < 4.5
+    for n in (4, 6):
+        _powerful(c, n, ex.connected(n))
+        assert _zmax(c.connected(n), c.connected_err(n), ex.connected(n)) < 4.5, (name, n)
+        assert _zmax(c.connected(n), c.connected_err(n), _wrong(net, X, n)) > 4.5
+
+
+@pytest.mark.parametrize("name,dtype", [("relu", "float64"), ("cos", "float32")])
+def test_raw_order4_matches_exact(name, dtype):
+    kw, X = CASES[name]
+    net = nq.Network(width=3, **kw)
+    ex = exact_correlators(net, X, orders=(4,))
+    c = estimate_correlators(net, X, orders=(4,), n_networks=100000, seed=7, estimator="raw",
+                             backend="jax", dtype=dtype)
+    _powerful(c, 4, ex.connected(4))
+    assert _zmax(c.connected(4), c.connected_err(4), ex.connected(4)) < 4.5
+    assert _zmax(c.connected(4), c.connected_err(4), _wrong(net, X, 4)) > 4.5
+
+
+def test_uniform_last_layer_raw_matches_exact():
+    """Uniform W1: the jax draw of the last layer has the right law (normal-law values fail)."""
+    kw, X = CASES["relu"]
+    net = nq.Network(width=3, weight_law="uniform", **kw)
+    ex = exact_correlators(net, X, orders=(4,))
+    c = estimate_correlators(net, X, orders=(4,), n_networks=100000, seed=9, backend="jax")
+    assert c.estimator == "raw"
+    _powerful(c, 4, ex.connected(4))
+    assert _zmax(c.connected(4), c.connected_err(4), ex.connected(4)) < 4.5
+    normal = exact_correlators(net.replace(weight_law="normal"), X, orders=(4,))
+    assert _zmax(c.connected(4), c.connected_err(4), normal.connected(4)) > 4.5
+
+
+@pytest.mark.parametrize("act,widths,sb", [("tanh", (6, 5), 0.3), ("relu", (2, 3, 2), 0.2)])
+def test_deep_jax_agrees_with_numpy(act, widths, sb):
+    """Deep nets: jax and numpy G4_c and G6_c agree statistically (independent draws).
+
+    (6, 5) with 3 inputs samples the second layer through its Gram matrix (N_prev > n_x), (2, 3, 2)
+    weight by weight; the difference of two independent estimates has variance
+    err_jax^2 + err_numpy^2. A wrong law must fail: the numpy estimate at the next width
+    differs by ~1/N from the jax one (checked against G4_c).
+    """
+    net = nq.Network(act, width=widths, sigma_w=1.3, sigma_b=sb)
+    X = [0.5, 1.0, -0.8]
+    kw = dict(orders=(6,), n_networks=40000, estimator="conditional")
+    a = estimate_correlators(net, X, backend="jax", seed=1, **kw)
+    b = estimate_correlators(net, X, backend="numpy", seed=2, **kw)
+    for n in (4, 6):
+        _powerful(b, n, b.connected(n))
+        z = (a.connected(n) - b.connected(n)) / np.hypot(a.connected_err(n), b.connected_err(n))
+        assert np.max(np.abs(z)) < 4.5, n
+    other = estimate_correlators(net.replace(width=tuple(w + 2 for w in widths)), X,
+                                 backend="numpy", seed=3, **kw)
+    z = (a.connected(4) - other.connected(4)) / np.hypot(a.connected_err(4),
+                                                        other.connected_err(4))
+    assert np.max(np.abs(z)) > 4.5
+
+
+def test_deep_wide_two_point_matches_kernel_recursion():
+    """Depth 4 relu at N = 256 (Gram-sampled layers): G2 = K + O(1/N), |G2 - K| < 4.5 sigma + 5 K/N
+    as in tests/test_estimate.py; K from the exact infinite-width recursion."""
+    net = nq.Network("relu", width=256, depth=4, sigma_w=1.3, sigma_b=0.1)
+    X = [0.4, 1.0, 1.5]
+    c = estimate_correlators(net, X, orders=(2,), n_networks=2000, seed=4, backend="jax",
+                             dtype="float32")
+    K = nq.gp_kernel(net, X)
+    T = c.tuples(2)
+    k = K[T[:, 0], T[:, 1]]
+    assert np.all(np.abs(c.full(2) - k) < 4.5 * c.full_err(2) + 5 * k / 256)
+    # negative control: the kernel of a different sigma_w is rejected
+    k2 = nq.gp_kernel(net.replace(sigma_w=1.4), X)[T[:, 0], T[:, 1]]
+    assert np.any(np.abs(c.full(2) - k2) > 4.5 * c.full_err(2) + 5 * k2 / 256)
+
+
+def _identical(a, b):
+    for n in a.orders:
+        for f in ("full", "connected", "full_err", "connected_err"):
+            assert np.array_equal(getattr(a, f)(n), getattr(b, f)(n)), (f, n)
+
+
+@pytest.mark.parametrize("estimator", ["raw", "conditional"])
+def test_bit_identical_across_chunking_workers_and_resume(estimator):
+    net = nq.Network("erf", width=7, depth=2, sigma_b=0.5)
+    X = [0.3, -0.7, 1.1]
+    kw = dict(orders=(2, 4, 6), n_networks=3000, seed=5, estimator=estimator, backend="jax")
+    ref = estimate_correlators(net, X, **kw)
+    for ex in (LocalExecutor(chunk_blocks=1), LocalExecutor(chunk_blocks=7, shuffle_seed=3),
+               LocalExecutor(workers=2, chunk_blocks=5, shuffle_seed=11)):
+        _identical(ref, estimate_correlators(net, X, executor=ex, **kw))
+    plan = make_plan(net, X, (2, 4, 6), 3000, 5, estimator, None, "jax")
+    partial = {b: compute_block(plan, b) for b in range(0, plan.n_blocks, 3)}
+    _identical(ref, finalize(plan, run_plan(plan, completed=partial)))
+    # a different backend or precision is a different plan, with other draws
+    numpy_plan = make_plan(net, X, (2, 4, 6), 3000, 5, estimator, None, "numpy")
+    f32_plan = make_plan(net, X, (2, 4, 6), 3000, 5, estimator, None, "jax", "float32")
+    assert len({plan.fingerprint(), numpy_plan.fingerprint(), f32_plan.fingerprint()}) == 3
+    assert not np.array_equal(compute_block(plan, 0).sums[2], compute_block(numpy_plan, 0).sums[2])
+
+
+@pytest.mark.parametrize("estimator", ["raw", "conditional"])
+def test_jax_sums_equal_numpy_sums_of_the_same_networks(estimator):
+    """The jit-compiled monomial sums and tail weights equal nnqft.accumulate's float64 sums of
+    the block's own vectors (rtol 1e-11: summation order differs), also for a short last block
+    whose extra sub-batch networks are masked out, and at order 8."""
+    from nnqft.accumulate import MomentSums
+    from nnqft.backends.jax_backend import block_vectors
+
+    net = nq.Network("erf", width=5, depth=2)
+    plan = make_plan(net, [0.2, 0.9, -0.4], (8,), 130, 0, estimator, 20, "jax")
+    for b in (0, plan.n_blocks - 1):
+        got = compute_block(plan, b)
+        V = block_vectors(plan, b)
+        want = MomentSums.from_samples(V, plan.accumulated_orders)
+        assert got.count == want.count == V.shape[0] == (20 if b == 0 else 10)
+        for k in plan.accumulated_orders:
+            np.testing.assert_allclose(got.sums[k], want.sums[k], rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose([got.w_sum, got.w2_sum, got.w_max],
+                                   [want.w_sum, want.w2_sum, want.w_max], rtol=1e-11)
+
+
+def test_d_out_above_one_is_refused():
+    with pytest.raises(ValueError, match="d_out"):
+        make_plan(nq.Network("erf", width=3, d_out=2), [0.1], n_networks=10, backend="jax")
+
+
+@pytest.mark.dask
+def test_dask_executor_with_jax():
+    distributed = pytest.importorskip("distributed")
+    net = nq.Network("tanh", width=5, sigma_b=0.4)
+    X = [0.1, 0.9]
+    kw = dict(orders=(2, 4), n_networks=1000, seed=9, backend="jax")
+    ref = estimate_correlators(net, X, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            got = estimate_correlators(net, X, executor=client, **kw)
+    _identical(ref, got)
