@@ -114,3 +114,24 @@ def test_docs_index_lists_every_document():
     for md in sorted((ROOT / "docs").glob("*.md")):
         if md.name != "index.md":
             assert f"({md.name})" in index, f"docs/index.md does not list {md.name}"
+
+
+def test_tests_named_in_theory_exist():
+    """docs/theory.md names the test that reproduces each number: those tests must exist.
+
+    References are written `tests/FILE.py::test_name`, or `::test_name` for the file named
+    just before.
+    """
+    text = (ROOT / "docs" / "theory.md").read_text(encoding="utf-8")
+    current = None
+    checked, missing = 0, []
+    for m in re.finditer(r"(tests/[\w/]+\.py)?::(test_\w+)", text):
+        current = m.group(1) or current
+        assert current is not None, f"::{m.group(2)} without a file before it"
+        path = ROOT / current
+        if not path.exists() or not re.search(rf"^def {m.group(2)}\(",
+                                               path.read_text(encoding="utf-8"), flags=re.M):
+            missing.append(f"{current}::{m.group(2)}")
+        checked += 1
+    assert checked >= 30
+    assert not missing, "tests named in docs/theory.md that do not exist:\n" + "\n".join(missing)

@@ -134,8 +134,11 @@ def test_reproduce_els_quick(tmp_path):
     from nnqft.reproduce.els import reproduce_els
 
     s = reproduce_els(tmp_path / "els", quick=True, progress=False)
-    for name in ("summary.json", "summary.md", "scan.nc", "u4_vs_sigma_w.png", "flows.png"):
+    for name in ("summary.json", "summary.md", "summary.html", "scan.nc", "u4_vs_sigma_w.png",
+                 "flows.png"):
         assert (tmp_path / "els" / name).exists()
+    md = (tmp_path / "els" / "summary.md").read_text()
+    assert "Terms (all defined in docs/theory.md#glossary)" in md and "cannot both hold" in md
     on_disk = json.loads((tmp_path / "els" / "summary.json").read_text())
     assert on_disk["slopes"] == s["slopes"]
     srcs = {r["source"] for r in s["slopes"]}

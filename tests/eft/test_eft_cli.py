@@ -69,6 +69,7 @@ def test_reproduce_hms_quick(tmp_path):
         assert (tmp_path / f"{stem}.png").stat().st_size > 0
         assert (tmp_path / f"{stem}.nc").stat().st_size > 0
     assert (tmp_path / "summary.md").exists()
+    assert "<table>" in (tmp_path / "summary.html").read_text()
     ex = s["exact"]
     assert ex["relu_lambda_N_Lambda5"] == pytest.approx(-300, rel=1e-9)
     assert ex["relu_slope_d3"] == pytest.approx(-7, abs=1e-6)

@@ -13,9 +13,10 @@ Every [HMS] figure type, d = 1 unless stated, with the inputs of docs/theory.md#
 5. ``locality``: the local / y^2-local / non-local fits on train inputs, evaluated on test
    inputs (ReLU N = 20, Lambda = 100; Gauss N = 1000, Lambda = inf; Erf N = 5, Lambda = 100).
 
-Each figure is a PNG plus its data as NetCDF; ``summary.json`` and ``summary.md`` hold the
-headline numbers next to the reference values of docs/theory.md#reference-numbers (exact values next to
-Monte Carlo ones). Files are written to a temporary name and renamed.
+Each figure is a PNG plus its data as NetCDF; ``summary.json`` and ``summary.md`` (and its HTML
+rendering ``summary.html``) hold the headline numbers next to the reference values of
+docs/theory.md#reference-numbers (exact values next to Monte Carlo ones), after a paragraph that
+defines every quantity name. Files are written to a temporary name and renamed.
 
 Timing (this 2-core machine): ``quick`` ~ 30 s (Monte Carlo at 5 widths, 5e4 networks); full
 ~ 2 minutes (all 10 widths, 2e5 networks per width; 113 s of it the deviation stage).
@@ -36,6 +37,7 @@ from ..eft.locality import locality_table
 from ..eft.predict import six_point_vs_cutoff
 from ..eft.running import running
 from ..eft.stats import mean_deviation, tuple_mean
+from ..experiments.report import render_html
 from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
 
@@ -70,6 +72,23 @@ REFERENCE = {
     "relu_six_point_gp_ratio": 0.5376,
     "relu_six_point_hms_ratio": 0.9409,
 }
+
+
+#: What the quantity names of summary.md mean (printed at its top; docs/theory.md#glossary).
+SUMMARY_TERMS = (
+    "Terms: `*_m4_times_N` is N times the tuple mean of the normalised deviation "
+    "m_4 = |G4 - G4_GP| / G4_GP (docs/theory.md#hms-deviation); `*_lambda_N` is N times the tuple mean of "
+    "lambda = -G4_c / I_4 (docs/theory.md#couplings); `*_hms_code*` is the same coupling in the "
+    "convention of the [HMS] code, lambda_code = -lambda / 24 (docs/theory.md#convention-conversions); "
+    "`relu_lambda_N_Lambda5` is lambda N Lambda^5, cutoff independent for ReLU at sigma_b = 0, "
+    "and `relu_slope_dD` the log-log slope of lambda against Lambda in d = D, expected -(D + 4) "
+    "(docs/theory.md#running); `relu_six_point_gp_ratio` and `_hms_ratio` are G6_GP / G6 and the "
+    "[HMS] prediction with the disconnected lambda term over G6, `_tree_ratio` the full tree "
+    "level (docs/theory.md#six-point-prediction); lambda_0, lambda_2, lambda_NL are the local, "
+    "y^2-weighted and non-local quartic couplings of the locality fit "
+    "(docs/theory.md#locality-fit). [heavy tails] marks a Monte Carlo value whose heavy-tail "
+    "diagnostic fired: its error bar cannot be trusted (docs/theory.md#heavy-tails). Tuple means "
+    "are unweighted over sorted tuples.")
 
 
 # ---------------------------------------------------------------------------- file helpers
@@ -371,6 +390,7 @@ def _write_summary(out: Path, summary: dict) -> None:
     lines = ["# nnqft reproduce hms", "",
              f"{'quick' if summary['quick'] else 'full'} run, {summary['wall_s']:.1f} s; "
              "convention S = ... + lambda/4! phi^4 (docs/theory.md#couplings).", "",
+             SUMMARY_TERMS, "",
              "| quantity | this run (exact) | Monte Carlo | reference (docs/theory.md#reference-numbers) |",
              "|---|---|---|---|"]
     for key, rv in ref.items():
@@ -400,7 +420,9 @@ def _write_summary(out: Path, summary: dict) -> None:
                      f"{f('lambda_2')} | {f('lambda_NL')} | {r['train_rel_err']:.2e} | "
                      f"{r['test_rel_err']:.2e} |")
     lines += ["", "Files: " + ", ".join(sorted(summary["files"])), ""]
-    _save_text("\n".join(lines), out / "summary.md")
+    md = "\n".join(lines)
+    _save_text(render_html(md, "nnqft reproduce hms"), out / "summary.html")
+    _save_text(md, out / "summary.md")
 
 
 def reproduce_hms(out_dir="results/hms", quick: bool = True, progress: bool = True) -> dict:
@@ -446,7 +468,8 @@ def reproduce_hms(out_dir="results/hms", quick: bool = True, progress: bool = Tr
         _log(f"hms: stage {name} done in {summary['timings_s'][name]:.1f} s", progress)
     summary["wall_s"] = time.perf_counter() - t0
     summary["files"] = sorted(p.name for p in out.iterdir()
-                              if p.suffix in (".png", ".nc")) + ["summary.json", "summary.md"]
+                              if p.suffix in (".png", ".nc")) + ["summary.json", "summary.md",
+                                                                 "summary.html"]
     _write_summary(out, summary)
     _log(f"hms: done in {summary['wall_s']:.1f} s, results in {out}", progress)
     return _jsonable(summary)
