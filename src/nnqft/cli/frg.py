@@ -25,21 +25,37 @@ def frg() -> None:
 @click.option("--method", type=click.Choice(["polynomial", "grid", "shooting"]),
               default="polynomial", show_default=True)
 @click.option("--order", type=int, default=16, show_default=True,
-              help="Polynomial order M: u truncated at (rho - kappa)^M.")
+              help="Polynomial order M: u truncated at (rho - rho_0)^M, rho_0 the minimum "
+                   "(converges to order 40 and beyond).")
 @click.option("--expand-about", type=click.Choice(["minimum", "zero"]), default="minimum",
               show_default=True)
 @click.option("--grid-points", type=int, default=201, show_default=True,
               help="Grid method: number of points.")
+@click.option("--grid-seed", type=click.Choice(["quadratic", "shooting", "polynomial"]),
+              default="quadratic", show_default=True,
+              help="Grid method: Newton's start (quadratic: the order-2 closed form, so the grid "
+                   "is independent of the polynomial method).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def exponents(dim, components, regulator, method, order, expand_about, grid_points, as_json):
-    """Wilson-Fisher fixed point and critical exponents (nu, omega, eigenvalues)."""
+def exponents(dim, components, regulator, method, order, expand_about, grid_points, grid_seed,
+              as_json):
+    """Wilson-Fisher fixed point and critical exponents (nu, omega, eigenvalues).
+
+    nu comes from the most relevant physical direction; every relevant one is listed
+    ("relevant", theta > 0). JSON also carries "diagnostics" (Newton residual, seed, grid
+    eigenvector filter) and, for the polynomial method, "convergence" (nu, omega by order).
+    Numerical failure (no convergence) exits with status 1, bad input with 2.
+    """
     from ..frg import LPA
 
+    if grid_points < 20:
+        raise InputError(f"--grid-points must be >= 20, got {grid_points}")
+    if order < 2:
+        raise InputError(f"--order must be >= 2, got {order}")
     lpa = LPA(dim=dim, components=components, regulator=regulator)
     if method == "polynomial":
         fp = lpa.fixed_point(method="polynomial", order=order, expand_about=expand_about)
     elif method == "grid":
-        fp = lpa.fixed_point(method="grid", n_points=grid_points)
+        fp = lpa.fixed_point(method="grid", n_points=grid_points, seed=grid_seed)
     else:
         fp = lpa.fixed_point(method="shooting")
     out = fp.to_dict()
@@ -47,7 +63,9 @@ def exponents(dim, components, regulator, method, order, expand_about, grid_poin
         emit_json(out)
     else:
         click.echo(f"nu = {fp.nu:.10g}   omega = {fp.omega:.10g}")
-        click.echo(f"kappa = {fp.kappa:.10g}   lambda = {fp.lam:.10g}")
+        click.echo("relevant theta: " + " ".join(f"{x:.10g}" for x in fp.relevant))
+        click.echo(f"minimum r_0 (kappa) = {fp.minimum:.10g}   "
+                   f"u''(r_0) (lambda) = {fp.curvature:.10g}")
         click.echo("eigenvalues: " + " ".join(f"{x:.6g}" for x in out["eigenvalues"]
                                              if not isinstance(x, list)))
 
