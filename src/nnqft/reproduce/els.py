@@ -516,7 +516,9 @@ def _markdown(s: dict) -> str:
           "|---|---|---|---|---|---|---|"]
     for N, r in s["as_published"].items():
         L.append(f"| {N} | {r['u4_0_typed_in']}, {r['u6_0_typed_in']} | {r['sigma_w_100']:.4f} | "
-                 f"{r['u4_100']:.4f} | {r['u6_100']:.4g} | {r['published']} | {r['max_rel_diff']:.1e} |")
+                 f"{r['u4_100']:.4f} | {r['u6_100']:.4g} | "
+                 + ", ".join(f"{k} = {v}" for k, v in r["published"].items())
+                 + f" | {r['max_rel_diff']:.1e} |")
     L += ["", _typed_in_claim(s), "",
           "## k* of the upward flows (|u4| > 1e6 or a pole), k from 1e-10 to 100", "",
           "k* is where the flow is stopped (docs/theory.md#divergence-scale); IR u4, u6, u8 are "
