@@ -53,6 +53,67 @@ def test_numpy_fingerprint_unchanged():
     assert check_dtype(np.float32) == "float32" and check_backend(None) == "numpy"
 
 
+def _cli(capsys, *args):
+    from nnqft.cli import main
+
+    try:
+        status = main(list(args))
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+MC = ("correlators", "--net", "erf", "--width", "10", "--inputs", "[0.1, 0.5]", "--networks",
+      "640", "--quiet", "--json")
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (("--backend", "torch"), "--backend"),
+    (("--dtype", "float16"), "--dtype"),
+    (("--dtype", "float32"), "float64 only"),
+])
+def test_cli_bad_backend_one_line_exit_2(capsys, extra, needle):
+    status, out, err = _cli(capsys, *MC, *extra)
+    assert status == 2 and out == "" and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_jax_missing_names_the_extra(capsys, monkeypatch):
+    import nnqft.backends as be
+
+    monkeypatch.setattr(be, "jax_available", lambda: False)
+    status, out, err = _cli(capsys, *MC, "--backend", "jax")
+    assert status == 2 and out == "" and 'pip install "nnqft[jax]"' in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_config_sampling_backend_and_dtype():
+    from nnqft.experiments.config import ConfigError, parse_config
+    from nnqft.experiments.plan import build_tasks
+
+    base = {"name": "t", "seed": 1, "inputs": [0.2, 0.5], "networks": {"activation": "erf", "width": 5},
+            "sampling": {"orders": [2, 4], "n_networks": 1000, "exact": False},
+            "analyses": {}}
+    cfg = parse_config(base)
+    assert cfg.sampling.backend == "numpy" and cfg.sampling.dtype == "float64"
+    assert build_tasks(cfg)[0].plan.backend == "numpy"
+    bad = {**base, "sampling": {**base["sampling"], "dtype": "float32"}}
+    with pytest.raises(ConfigError, match="float64 only"):
+        build_tasks(parse_config(bad))
+    with pytest.raises(ConfigError, match="backend"):
+        parse_config({**base, "sampling": {**base["sampling"], "backend": "cupy"}})
+    if be_jax_available():
+        ok = {**base, "sampling": {**base["sampling"], "backend": "jax", "dtype": "float32"}}
+        plan = build_tasks(parse_config(ok))[0].plan
+        assert (plan.backend, plan.dtype) == ("jax", "float32")
+
+
+def be_jax_available():
+    from nnqft.backends import jax_available
+
+    return jax_available()
+
+
 jax = pytest.importorskip("jax", reason='the jax backend needs JAX (pip install "nnqft[jax]")')
 
 # Same cases as tests/test_mc_vs_exact.py.
@@ -227,3 +288,13 @@ def test_dask_executor_with_jax():
         with distributed.Client(cluster) as client:
             got = estimate_correlators(net, X, executor=client, **kw)
     _identical(ref, got)
+
+
+def test_cli_jax_json_records_backend_dtype_device(capsys):
+    status, out, err = _cli(capsys, *MC, "--backend", "jax", "--dtype", "float32")
+    assert status == 0, err
+    obj = json.loads(out)
+    assert (obj["backend"], obj["dtype"]) == ("jax", "float32")
+    assert obj["device"].startswith("cpu")
+    K = nq.gp_kernel(nq.Network("erf", width=10), [0.1, 0.5])
+    assert np.all(np.isfinite(obj["connected"])) and abs(obj["gp"][0] - 3 * K[0, 0] ** 2) < 1e-9

@@ -44,6 +44,12 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
               help="Monte Carlo estimator [default: conditional where allowed].")
+@click.option("--backend", type=click.Choice(["numpy", "jax"]), default=None,
+              help="Monte Carlo backend [default: numpy]; jax runs jit-compiled on JAX's default "
+                   "device, CPU or GPU (pip install \"nnqft[jax]\"; docs/backends.md).")
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default=None,
+              help="Monte Carlo precision of the forward pass [default: float64]; float32 needs "
+                   "--backend jax. Sums over networks are float64 always.")
 @outputs_option
 @click.option("--entry", default=None,
               help="With --outputs: print only this entry, a JSON list of [input_index, "
@@ -51,7 +57,7 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, exact,
-                n_networks, seed, estimator, outputs, entry, as_json, quiet):
+                n_networks, seed, estimator, backend, dtype, outputs, entry, as_json, quiet):
     """Full and connected n-point functions over sorted input tuples.
 
     With --outputs n the tuples are sorted tuples of [input_index, output_index] pairs
@@ -73,6 +79,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         order = len(points)
     if order < 2 or order % 2 or order > MAX_ORDER:
         raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
+    if exact and (backend is not None or dtype is not None):
+        raise InputError("--backend and --dtype apply to Monte Carlo (--networks M), not --exact")
     if n_networks is not None and n_networks < 64:
         raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
                          f"of networks), got {n_networks}")
@@ -80,7 +88,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         c = exact_correlators(net, X, orders=(order,))
     else:
         c = estimate_correlators(net, X, orders=(order,), n_networks=n_networks, seed=seed,
-                                 estimator=estimator, progress=not quiet)
+                                 estimator=estimator, progress=not quiet, backend=backend,
+                                 dtype=dtype)
     out = {
         "order": order,
         "tuples": c.tuples(order),
@@ -94,6 +103,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     }
     if not c.exact:
         out["estimator"] = c.estimator
+        out.update({k: c.meta.get(k) for k in ("backend", "dtype", "device")})
         out["diagnostics"] = c.meta.get("heavy_tail")
         out["heavy_tail_check"] = c.meta.get("heavy_tail_check")
     if outputs is not None:

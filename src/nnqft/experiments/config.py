@@ -32,7 +32,9 @@ Keys
 ``[networks]`` (each value a scalar or a list; the grid is their Cartesian product):
 ``activation`` (erf, relu, tanh, gauss, cos), ``width`` (1..10^6), ``depth`` (1..16),
 ``sigma_w`` (> 0, finite), ``sigma_b`` (>= 0, finite; default 1, or 0 for relu),
-``weight_law`` (normal, uniform).
+``weight_law`` (normal, uniform), ``outputs`` (1..64: n-output networks, O(n) fields with
+correlators over (input, output) pairs, docs/vector.md; default 1; with n > 1 the analyses
+tables are not available: use ``nnqft couplings --outputs`` / ``nnqft bridge --outputs``).
 
 ``inputs``: a list of numbers (d_in = 1), a list of equal-length lists (d_in > 1), the string
 ``"hms"`` (the [HMS] d = 1 sets), or a table ``{activation = list}`` giving each activation its
@@ -125,9 +127,10 @@ class NetworkGrid(_Model):
     sigma_w: list[float] = Field(default=[1.0], min_length=1, max_length=256)
     sigma_b: list[float] | None = Field(default=None, min_length=1, max_length=256)
     weight_law: list[WeightLaw] = Field(default=["normal"], min_length=1, max_length=2)
+    outputs: list[int] | None = Field(default=None, min_length=1, max_length=16)
 
     @field_validator("activation", "width", "depth", "sigma_w", "sigma_b", "weight_law",
-                     mode="before")
+                     "outputs", mode="before")
     @classmethod
     def _listify(cls, v):
         return v if v is None else _as_list(v)
@@ -138,6 +141,14 @@ class NetworkGrid(_Model):
         for w in v:
             if not 1 <= w <= 10**6:
                 raise ValueError(f"must be between 1 and 1000000, got {w}")
+        return v
+
+    @field_validator("outputs")
+    @classmethod
+    def _outputs(cls, v):
+        for n in v or ():
+            if not 1 <= n <= 64:
+                raise ValueError(f"must be between 1 and 64, got {n}")
         return v
 
     @field_validator("depth")
@@ -180,6 +191,9 @@ class Sampling(_Model):
     estimator: Literal["auto", "conditional", "raw"] = "auto"
     block_size: int | None = None
     exact: bool = True
+    #: Monte Carlo backend and precision (docs/backends.md); float32 needs backend = "jax".
+    backend: Literal["numpy", "jax"] = "numpy"
+    dtype: Literal["float64", "float32"] = "float64"
 
     @field_validator("orders", mode="before")
     @classmethod
@@ -347,6 +361,10 @@ class ExperimentConfig(_Model):
             if "*" not in self.inputs and act not in self.inputs:
                 raise ValueError(f"inputs: no inputs given for activation {act!r}")
         s = self.sampling
+        if any(n > 1 for n in self.networks.outputs or ()) and self.analyses.enabled():
+            raise ValueError(f"analyses: {', '.join(self.analyses.enabled())} need one output; "
+                             "with networks.outputs > 1 use nnqft couplings --outputs or nnqft "
+                             "bridge --outputs (docs/vector.md)")
         if s.n_networks == 0 and not s.exact:
             raise ValueError("sampling.n_networks: 0 (no Monte Carlo) needs sampling.exact = true")
         if s.n_networks == 0 and s.block_size is not None:
@@ -401,11 +419,13 @@ class ExperimentConfig(_Model):
         g = self.networks
         sigma_b = g.sigma_b if g.sigma_b is not None else [None]
         pts = []
-        for act, width, depth, sw, sb, wl in itertools.product(
-            g.activation, g.width, g.depth, g.sigma_w, sigma_b, g.weight_law
+        for act, width, depth, sw, sb, wl, n_out in itertools.product(
+            g.activation, g.width, g.depth, g.sigma_w, sigma_b, g.weight_law, g.outputs or [1]
         ):
             pts.append(dict(activation=act, width=width, depth=depth, sigma_w=sw,
                             sigma_b=sb, weight_law=wl))
+            if n_out != 1:
+                pts[-1]["outputs"] = n_out
         return pts
 
     def networks_list(self) -> list[tuple[Network, np.ndarray]]:
@@ -421,7 +441,10 @@ class ExperimentConfig(_Model):
 
     def canonical(self) -> dict:
         """Plain-JSON canonical form (what the results directory records as run)."""
-        return json.loads(self.model_dump_json())
+        out = json.loads(self.model_dump_json())
+        if out["networks"].get("outputs") is None:  # one output: the form before outputs existed
+            out["networks"].pop("outputs", None)
+        return out
 
     def content_hash(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))

@@ -46,7 +46,8 @@ class Task:
 
 def network_label(net: Network) -> str:
     return (f"{net.activation} N={net.width} L={net.depth} sigma_w={net.sigma_w:g} "
-            f"sigma_b={net.sigma_b:g} {net.weight_law}")
+            f"sigma_b={net.sigma_b:g} {net.weight_law}"
+            + (f" outputs={net.d_out}" if net.d_out > 1 else ""))
 
 
 def series_key(net: Network) -> tuple:
@@ -68,7 +69,8 @@ def series_label(key: tuple, all_keys: list[tuple]) -> str:
 
 def _key(i: int, net: Network) -> str:
     return (f"{i:03d}-{net.activation}-N{net.width}-L{net.depth}-sw{net.sigma_w:g}"
-            f"-sb{net.sigma_b:g}-{net.weight_law}").replace("+", "")
+            f"-sb{net.sigma_b:g}-{net.weight_law}"
+            + (f"-n{net.d_out}" if net.d_out > 1 else "")).replace("+", "")
 
 
 def build_tasks(cfg: ExperimentConfig) -> list[Task]:
@@ -85,7 +87,7 @@ def build_tasks(cfg: ExperimentConfig) -> list[Task]:
             est = None if s.estimator == "auto" else s.estimator
             try:
                 plan = make_plan(net, X, tuple(s.orders), s.n_networks, cfg.seed, est,
-                                 s.block_size)
+                                 s.block_size, s.backend, s.dtype)
             except ValueError as exc:
                 raise ConfigError(f"config: sampling: {exc} ({network_label(net)})") from None
         orders = check_orders(s.orders)
