@@ -186,11 +186,11 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
         raise ValueError("net must be an nnqft.Network")
     backend, dtype = check_backend(backend), check_dtype(dtype)
     if backend == "numpy" and dtype != "float64":
-        raise ValueError(f"the numpy backend samples in float64 only; use backend='jax' for "
-                         f"dtype={dtype!r}")
+        raise ValueError(f"the numpy backend samples in float64 only; use the jax backend "
+                         f"(--backend jax, backend='jax') for dtype {dtype}")
     if backend == "jax" and net.d_out != 1:
         raise ValueError(f"the jax backend samples networks with d_out = 1, got d_out = "
-                         f"{net.d_out}; use backend='numpy'")
+                         f"{net.d_out}; use the numpy backend (--backend numpy)")
     X = as_inputs(X, net.d_in)
     orders = check_orders(orders)
     if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)):
@@ -205,8 +205,8 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
     if estimator == "conditional" and net.weight_law != "normal":
         raise ValueError(
-            f"the conditional estimator assumes a normal last layer; use estimator='raw' for "
-            f"weight_law={net.weight_law!r}"
+            f"the conditional estimator assumes a normal last layer; use the raw estimator "
+            f"(--estimator raw, estimator='raw') for the {net.weight_law} weight law"
         )
     bs = default_block_size(int(n_networks)) if block_size is None else block_size
     if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:

@@ -296,7 +296,8 @@ def vector_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     from .moments import single_neuron_moment_table
 
     if net.depth != 1:
-        raise ValueError("exact correlators need one hidden layer; use estimate_correlators")
+        raise ValueError("exact correlators need one hidden layer (depth 1); use Monte Carlo "
+                         "(--networks M, or estimate_correlators in Python)")
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)
     n_x, n_out = X.shape[0], net.d_out

@@ -370,7 +370,8 @@ def ir_data(net: Network, X=None, *, order: int = 6, exact: bool | None = None,
     if exact is None:
         exact = n_networks is None
     if exact and n_networks is not None:
-        raise ValueError("give either exact=True or n_networks, not both")
+        raise ValueError("give either exact=True (--exact) or n_networks (--networks M), "
+                         "not both")
     orders = tuple(range(2, order + 1, 2))
     if exact:
         from ..exact import exact_correlators
@@ -378,7 +379,7 @@ def ir_data(net: Network, X=None, *, order: int = 6, exact: bool | None = None,
         c = exact_correlators(net, X, orders=orders)
     else:
         if n_networks is None:
-            raise ValueError("Monte Carlo IR data need n_networks")
+            raise ValueError("Monte Carlo IR data need n_networks (--networks M)")
         if order == 8:
             raise ValueError("u8 is measured from exact correlators only")
         from ..estimate import estimate_correlators
