@@ -239,6 +239,10 @@ class Correlators:
         if isinstance(params.get("width"), list):
             params["width"] = tuple(params["width"])
         net = Network(**params)
+        if cls is Correlators and net.d_out > 1:  # several outputs (docs/vector.md)
+            from .vector import VectorCorrelators
+
+            return VectorCorrelators.from_dataset(ds)
         orders = tuple(json.loads(ds.attrs["orders"]))
         has_err = f"full_err_{orders[0]}" in ds
         has_rep = f"full_rep_{orders[0]}" in ds

@@ -96,8 +96,13 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
 
     Returns
     -------
-    dict {n: ndarray (T_n,)} over ``sorted_tuples(n_inputs, n)``.
+    dict {n: ndarray (T_n,)} over ``sorted_tuples(n_inputs, n)``; for d_out = n > 1 over the
+    sorted tuples of (input, output) points (:func:`nnqft.vector.vector_brackets`).
     """
+    if isinstance(net, Network) and net.d_out > 1:
+        from .vector import vector_brackets
+
+        return vector_brackets(net, X, orders, moments=moments, method=method)
     _validate(net)
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)
