@@ -367,13 +367,17 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
               fmt_pm(r["m4_mc"], r["m4_mc_err"]), fmt(r["m6_exact"]),
               fmt_pm(r["m6_mc"], r["m6_mc_err"]), fmt(r["r6_exact"]),
               fmt_pm(r["r6_mc"], r["r6_mc_err"]), fmt(r["heavy_tail"])] for r in frows])
+        n_fired = sum(bool(r["heavy_tail"]) for r in frows)
+        tails = (f"The heavy-tail diagnostic (docs/theory.md#heavy-tails) fired in {n_fired} of "
+                 f"{len(frows)} rows (column 'heavy tails'): the Monte Carlo error bars of those "
+                 "rows cannot be trusted. " if n_fired else
+                 "The heavy-tail diagnostic (docs/theory.md#heavy-tails) fired in none of the rows. ")
         sections.append(
             "## Free theory\n\nNormalised deviations m_n = <|G_n - G_n,GP| / G_n,GP> (tuple "
             "mean, [HMS]) fall like 1/N until they meet the Monte Carlo noise floor; the "
             "connected 6-point function falls like 1/N^2 (docs/theory.md#hms-deviation, #exact-finite-width, #reference-setups). Exact "
-            "values are the one-hidden-layer formulas of docs/theory.md#exact-finite-width. Heavy tails: the "
-            "diagnostic of docs/theory.md#heavy-tails fired, so those error bars cannot be trusted. "
-            f"Data: `data/free_theory.nc`.\n\n![free theory](figures/free_theory.png)\n\n{table}")
+            "values are the one-hidden-layer formulas of docs/theory.md#exact-finite-width. "
+            f"{tails}Data: `data/free_theory.nc`.\n\n![free theory](figures/free_theory.png)\n\n{table}")
     if "couplings" in enabled:
         say("analysis: couplings and running")
         ds, crows = _an.couplings_running(tasks, results, cfg.analyses.couplings.cutoffs)
