@@ -9,6 +9,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 
 from .correlators import Correlators
+from .deep.theory import perturbative_correlators
 from .estimate import HeavyTailWarning, estimate_correlators
 from .exact import exact_correlators
 from .executors import DaskExecutor, LocalExecutor
@@ -21,7 +22,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-_SUBPACKAGES = ("eft", "frg", "bridge", "experiments")
+_SUBPACKAGES = ("eft", "frg", "bridge", "experiments", "deep")
 
 __all__ = [
     "Network",
@@ -31,6 +32,7 @@ __all__ = [
     "kinetic_parameters",
     "sample_outputs",
     "exact_correlators",
+    "perturbative_correlators",
     "estimate_correlators",
     "Correlators",
     "HeavyTailWarning",

@@ -1,0 +1,32 @@
+"""Deep networks at finite width (docs/deep.md).
+
+- :func:`perturbative_correlators`, :func:`deep_theory`: the leading-order 1/N theory of deep
+  erf / relu / tanh MLPs (kernel, NLO kernel K1, four-point vertex V) [PDLT ch. 4].
+- :func:`relu_moments`: exact even moments of deep ReLU networks with sigma_b = 0 at one input
+  (Hanin-Nica).
+- :func:`critical_point`, :func:`susceptibilities`: criticality chi_par = chi_perp = 1 [PDLT ch. 5].
+
+Pure physics: nothing here writes files.
+"""
+
+from .criticality import critical_point, normalized_vertex, susceptibilities
+from .gauss import DEEP_ACTIVATIONS, four_point, orthant_probability, pair_map
+from .relu_exact import exact_relu_correlators, relu_kurtosis, relu_moments
+from .theory import DeepTheory, check_network, deep_theory, perturbative_correlators
+
+__all__ = [
+    "DEEP_ACTIVATIONS",
+    "DeepTheory",
+    "check_network",
+    "critical_point",
+    "deep_theory",
+    "exact_relu_correlators",
+    "four_point",
+    "normalized_vertex",
+    "orthant_probability",
+    "pair_map",
+    "perturbative_correlators",
+    "relu_kurtosis",
+    "relu_moments",
+    "susceptibilities",
+]

@@ -1,0 +1,537 @@
+"""Gaussian expectations for the deep finite-width recursions (docs/deep.md, section 3).
+
+Two families of integrals over a zero-mean Gaussian layer are needed:
+
+- the **pair map** g(k11, k12, k22) = E[phi(u) phi(v)], (u, v) ~ N(0, [[k11, k12], [k12, k22]]),
+  with its gradient and Hessian in (k11, k12, k22) (:func:`pair_map`). By Price's theorem
+  dg/dk12 = E[phi'(u) phi'(v)] and dg/dk11 = E[phi''(u) phi(v)] / 2, so the derivatives are the
+  expectations of derivative products that appear in the 1/N recursions. erf and relu use the
+  closed forms (arc-sine and arc-cosine kernels) differentiated analytically; the delta functions
+  in the second derivatives of relu products are thereby integrated exactly. tanh uses a polar
+  quadrature split at the lines u = 0, v = 0 (accuracy in docs/deep.md).
+- the **four-point function** E[phi(z_a) phi(z_b) phi(z_c) phi(z_d)] on a 4 x 4 covariance of
+  any rank (:func:`four_point`):
+
+  * erf: erf(z) = 2 P(xi < sqrt(2) z) - 1 with an independent xi ~ N(0, 1) per factor turns the
+    product into a signed sum of orthant probabilities of w = sqrt(2) z - xi, whose covariance
+    I + 2 K is never singular. Orthant probabilities of 1-3 variables are elementary; the
+    4-variable one is a 1-d integral (Plackett's identity, :func:`orthant_probability`).
+  * relu: Gaussian integration by parts (Stein) reduces E[prod z_i^m_i theta(z_i)] to lower
+    exponents and to Gaussians conditioned on z_k = 0 (the delta functions of theta'), ending
+    in orthant probabilities (:func:`relu_product_moment`). Covariances of rank below the
+    number of distinct points (collinear pre-activations, e.g. d_in = 1 with sigma_b = 0) use
+    the exact homogeneous angular rules of :mod:`nnqft.moments` instead.
+  * tanh: tensor Gauss-Hermite in the principal axes of the covariance (rank r <= 4), with
+    nodes of negligible weight pruned.
+
+References
+----------
+Plackett, Biometrika 41 (1954) 351 (orthant probabilities); Cho & Saul (2009) (arc-cosine
+kernel); Williams (1997) (arc-sine kernel); [PDLT] Roberts, Yaida, Hanin, *The Principles of Deep
+Learning Theory* (2022), ch. 4-5.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from numpy.polynomial.legendre import leggauss
+from scipy import special
+
+from ..moments import _angular_rule  # exact kink-split angular rules (rank <= 3)
+
+__all__ = [
+    "pair_map",
+    "diag_map",
+    "four_point",
+    "orthant_probability",
+    "relu_product_moment",
+    "DEEP_ACTIVATIONS",
+]
+
+#: Activations with a 1/N theory at any depth.
+DEEP_ACTIVATIONS = ("erf", "relu", "tanh")
+
+_TWO_PI = 2.0 * math.pi
+#: Gauss-Legendre nodes in u (t = 1 - u^2) for the 4-variable orthant integral.
+ORTHANT_NODES = 48
+#: tanh four-point functions: Gauss-Hermite nodes on the largest outer axis, Gauss-Legendre nodes
+#: per piece on the split inner axis (docs/deep.md states the measured accuracy).
+TANH_GH_NODES = 32
+TANH_GL_NODES = 16
+#: Relative eigenvalue below which a covariance direction counts as absent.
+RANK_TOL = 1e-11
+
+
+# ============================================================================ derivatives
+def _tanh_derivs(z):
+    t = np.tanh(z)
+    s = 1.0 - t * t
+    return (t, s, -2.0 * t * s, s * (6.0 * t * t - 2.0), 8.0 * t * s * (2.0 - 3.0 * t * t))
+
+
+def _erf_derivs(z):
+    e1 = (2.0 / math.sqrt(math.pi)) * np.exp(-z * z)
+    return (special.erf(z), e1, -2.0 * z * e1, (4.0 * z * z - 2.0) * e1,
+            (-8.0 * z**3 + 12.0 * z) * e1)
+
+
+@lru_cache(maxsize=8)
+def _gl01(n: int):
+    x, w = leggauss(n)
+    return (x + 1.0) / 2.0, w / 2.0
+
+
+# ============================================================================ pair map
+def _polar_nodes(k11, k12, k22, n_ang: int = 48, n_rad: int = 64, rho_max: float = 9.0):
+    """Nodes (u, v) and weights of a polar rule for N(0, [[k11,k12],[k12,k22]]), split at u=0, v=0.
+
+    Same construction as :func:`nnqft.kernels.polar_pair_expectation`; returns arrays of shape
+    (..., K) so that several integrands share one rule.
+    """
+    a = np.sqrt(np.maximum(k11, 0.0))
+    safe = a > 0
+    c1 = np.where(safe, k12 / np.where(safe, a, 1.0), 0.0)
+    c2 = np.sqrt(np.maximum(k22 - c1**2, 0.0))
+    t_v = np.arctan2(c1, -c2)
+    kinks = np.stack([np.full(a.shape, np.pi / 2), np.full(a.shape, -np.pi / 2), t_v,
+                      t_v + np.pi], axis=-1) % (2 * np.pi)
+    breaks = np.sort(np.concatenate([np.zeros(a.shape + (1,)), kinks,
+                                     np.full(a.shape + (1,), 2 * np.pi)], axis=-1), axis=-1)
+    xg, wg = _gl01(n_ang)
+    lo, hi = breaks[..., :-1, None], breaks[..., 1:, None]
+    th = (lo + (hi - lo) * xg).reshape(a.shape + (-1,))
+    wt = ((hi - lo) * wg).reshape(a.shape + (-1,)) / _TWO_PI
+    xr, wr = _gl01(n_rad)
+    rho = rho_max * xr
+    wr = rho_max * wr * rho * np.exp(-(rho**2) / 2)
+    u = (a[..., None] * np.cos(th))[..., None] * rho
+    v = (c1[..., None] * np.cos(th) + c2[..., None] * np.sin(th))[..., None] * rho
+    w = wt[..., None] * wr
+    shape = a.shape + (-1,)
+    return u.reshape(shape), v.reshape(shape), w.reshape(shape)
+
+
+def _pair_quadrature(derivs, k11, k12, k22):
+    u, v, w = _polar_nodes(k11, k12, k22)
+    du, dv = derivs(u), derivs(v)
+
+    def E(i, j):
+        return np.sum(w * du[i] * dv[j], axis=-1)
+
+    g = E(0, 0)
+    grad = np.stack([0.5 * E(2, 0), E(1, 1), 0.5 * E(0, 2)], axis=-1)
+    h11, h12, h13 = 0.25 * E(4, 0), 0.5 * E(3, 1), 0.25 * E(2, 2)
+    h22, h23, h33 = E(2, 2), 0.5 * E(1, 3), 0.25 * E(0, 4)
+    hess = np.stack([np.stack([h11, h12, h13], -1), np.stack([h12, h22, h23], -1),
+                     np.stack([h13, h23, h33], -1)], -2)
+    return g, grad, hess
+
+
+def _pair_erf(k11, k12, k22):
+    A, B = 1.0 + 2.0 * k11, 1.0 + 2.0 * k22
+    sab = np.sqrt(A * B)
+    r = 2.0 * k12 / sab
+    one = np.ones_like(r)
+    dr = np.stack([-r / A, 2.0 / sab * one, -r / B], axis=-1)
+    d2 = np.zeros(r.shape + (3, 3))
+    d2[..., 0, 0] = 3.0 * r / A**2
+    d2[..., 2, 2] = 3.0 * r / B**2
+    d2[..., 0, 2] = d2[..., 2, 0] = r / (A * B)
+    d2[..., 0, 1] = d2[..., 1, 0] = -2.0 / (sab * A)
+    d2[..., 1, 2] = d2[..., 2, 1] = -2.0 / (sab * B)
+    q = np.sqrt(1.0 - r * r)
+    g = (2.0 / math.pi) * np.arcsin(r)
+    g1 = (2.0 / math.pi) / q
+    g2 = (2.0 / math.pi) * r / q**3
+    grad = g1[..., None] * dr
+    hess = g2[..., None, None] * dr[..., :, None] * dr[..., None, :] + g1[..., None, None] * d2
+    return g, grad, hess
+
+
+#: 1 - rho below which two relu pre-activations count as collinear in the Hessian.
+RELU_COLLINEAR_TOL = 1e-8
+
+
+def _pair_relu(k11, k12, k22):
+    """Arc-cosine kernel g = s J(rho), s = sqrt(k11 k22), and its derivatives.
+
+    J(rho) = (sqrt(1 - rho^2) + (pi - acos rho) rho) / (2 pi), J' = (pi - acos rho) / (2 pi),
+    J'' = 1 / (2 pi sqrt(1 - rho^2)) (the delta-function term E[delta(u) delta(v)] k11 k22).
+    At rho -> 1 the J'' term multiplies the variance of rho, which vanishes there faster than
+    J'' grows (docs/deep.md); it is dropped for 1 - rho < RELU_COLLINEAR_TOL.
+    """
+    s = np.sqrt(k11 * k22)
+    pos = s > 0
+    ss = np.where(pos, s, 1.0)
+    rho = np.clip(np.where(pos, k12 / ss, 1.0), -1.0, 1.0)
+    ac = np.arccos(rho)
+    q = np.sqrt(np.maximum(1.0 - rho * rho, 0.0))
+    J = (q + (math.pi - ac) * rho) / _TWO_PI
+    J1 = (math.pi - ac) / _TWO_PI
+    far = (1.0 - np.abs(rho)) > RELU_COLLINEAR_TOL
+    J2 = np.where(far, 1.0 / (_TWO_PI * np.where(far, q, 1.0)), 0.0)
+    k11s, k22s = np.where(pos, k11, 1.0), np.where(pos, k22, 1.0)
+    # s derivatives
+    ds = np.stack([0.5 * s / k11s, np.zeros_like(s), 0.5 * s / k22s], axis=-1)
+    d2s = np.zeros(s.shape + (3, 3))
+    d2s[..., 0, 0] = -0.25 * s / k11s**2
+    d2s[..., 2, 2] = -0.25 * s / k22s**2
+    d2s[..., 0, 2] = d2s[..., 2, 0] = 0.25 * s / (k11s * k22s)
+    # rho derivatives (rho = k12 / s)
+    dr = np.stack([-0.5 * rho / k11s, 1.0 / ss, -0.5 * rho / k22s], axis=-1)
+    d2r = np.zeros(s.shape + (3, 3))
+    d2r[..., 0, 0] = 0.75 * rho / k11s**2
+    d2r[..., 2, 2] = 0.75 * rho / k22s**2
+    d2r[..., 0, 2] = d2r[..., 2, 0] = 0.25 * rho / (k11s * k22s)
+    d2r[..., 0, 1] = d2r[..., 1, 0] = -0.5 / (ss * k11s)
+    d2r[..., 1, 2] = d2r[..., 2, 1] = -0.5 / (ss * k22s)
+    g = s * J
+    grad = ds * J[..., None] + s[..., None] * J1[..., None] * dr
+    outer = lambda a, b: a[..., :, None] * b[..., None, :]  # noqa: E731
+    hess = (d2s * J[..., None, None] + (outer(ds, dr) + outer(dr, ds)) * J1[..., None, None]
+            + s[..., None, None] * (J2[..., None, None] * outer(dr, dr)
+                                    + J1[..., None, None] * d2r))
+    zero = ~pos
+    if np.any(zero):
+        g = np.where(zero, 0.0, g)
+        # k11 = 0 or k22 = 0: phi(u) phi(v) vanishes identically along that axis; only the
+        # k12 derivative survives at first order (E[theta(u) theta(v)] = 1/4 at k11 -> 0)
+        grad = np.where(zero[..., None], 0.0, grad)
+        hess = np.where(zero[..., None, None], 0.0, hess)
+    return g, grad, hess
+
+
+def pair_map(activation: str, k11, k12, k22):
+    """g = E[phi(u) phi(v)], its gradient and Hessian in (k11, k12, k22).
+
+    Parameters
+    ----------
+    activation : {"erf", "relu", "tanh"}
+    k11, k12, k22 : array_like
+        Entries of the 2 x 2 covariance (broadcast together).
+
+    Returns
+    -------
+    g : ndarray (...,)
+    grad : ndarray (..., 3)
+        (dg/dk11, dg/dk12, dg/dk22).
+    hess : ndarray (..., 3, 3)
+
+    Notes
+    -----
+    For coincident points (u = v) use :func:`diag_map`, the function of one variance.
+    """
+    k11, k12, k22 = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (k11, k12, k22)))
+    if activation == "erf":
+        return _pair_erf(k11, k12, k22)
+    if activation == "relu":
+        return _pair_relu(k11, k12, k22)
+    if activation == "tanh":
+        return _pair_quadrature(_tanh_derivs, k11, k12, k22)
+    raise ValueError(f"no pair map for activation {activation!r}; choose erf, relu or tanh")
+
+
+def diag_map(activation: str, k):
+    """E[phi(u)^2], u ~ N(0, k), and its first two derivatives in k.
+
+    erf: (2/pi) asin(2k / (1 + 2k)); relu: k / 2; tanh: quadrature of
+    E[(phi^2)''] / 2 and E[(phi^2)''''] / 4 (Price's theorem).
+    """
+    k = np.asarray(k, dtype=np.float64)
+    if activation == "relu":
+        return 0.5 * k, np.full(k.shape, 0.5), np.zeros(k.shape)
+    if activation == "erf":
+        A = 1.0 + 2.0 * k
+        r = 2.0 * k / A
+        dr = 2.0 / A**2
+        d2r = -8.0 / A**3
+        q = np.sqrt(1.0 - r * r)
+        g1 = (2.0 / math.pi) / q
+        return (2.0 / math.pi) * np.arcsin(r), g1 * dr, (2.0 / math.pi) * r / q**3 * dr**2 + g1 * d2r
+    if activation == "tanh":
+        g, grad, hess = _pair_quadrature(_tanh_derivs, k, k, k)
+        return g, grad.sum(-1), hess.sum((-1, -2))
+    raise ValueError(f"no pair map for activation {activation!r}; choose erf, relu or tanh")
+
+
+# ============================================================================ orthants
+def _corr(K):
+    d = np.sqrt(np.einsum("...ii->...i", K))
+    return K / (d[..., :, None] * d[..., None, :])
+
+
+def _orthant_small(R):
+    """P(z > 0) for correlation matrices R (..., n, n), n <= 3 (elementary)."""
+    n = R.shape[-1]
+    if n == 0:
+        return np.ones(R.shape[:-2])
+    if n == 1:
+        return np.full(R.shape[:-2], 0.5)
+    if n == 2:
+        return 0.25 + np.arcsin(np.clip(R[..., 0, 1], -1, 1)) / _TWO_PI
+    s = sum(np.arcsin(np.clip(R[..., i, j], -1, 1)) for i, j in ((0, 1), (0, 2), (1, 2)))
+    return 0.125 + s / (4.0 * math.pi)
+
+
+def _orthant4(R, n_nodes: int = ORTHANT_NODES):
+    """P(z > 0) for 4 x 4 correlation matrices by Plackett's identity.
+
+    Along R(t) = I + t (R - I), dP/dt = sum_{i<j} R_ij phi_2(0, 0; t R_ij)
+    P(z_k > 0, z_l > 0 | z_i = z_j = 0), an elementary integrand; P(0) = 1/16. The t integral
+    uses t = 1 - u^2 and Gauss-Legendre in u, which absorbs the square-root end-point
+    behaviour of nearly singular R.
+    """
+    xu, wu = _gl01(n_nodes)
+    t = 1.0 - xu**2
+    wt = 2.0 * xu * wu
+    I4 = np.eye(4)
+    Rt = I4 + t.reshape((-1,) + (1,) * R.ndim) * (R[None] - I4)  # (n_t, ..., 4, 4)
+    total = np.zeros((n_nodes,) + R.shape[:-2])
+    for (i, j) in itertools.combinations(range(4), 2):
+        k, l = (m for m in range(4) if m not in (i, j))
+        r = Rt[..., i, j]
+        det = 1.0 - r * r
+        # conditional covariance of (k, l) given (i, j)
+        a_ki, a_kj = Rt[..., k, i], Rt[..., k, j]
+        a_li, a_lj = Rt[..., l, i], Rt[..., l, j]
+        inv = 1.0 / np.maximum(det, 1e-300)
+
+        def quad(p_i, p_j, q_i, q_j, r=r, inv=inv):
+            return (p_i * q_i + p_j * q_j - r * (p_i * q_j + p_j * q_i)) * inv
+
+        ckk = 1.0 - quad(a_ki, a_kj, a_ki, a_kj)
+        cll = 1.0 - quad(a_li, a_lj, a_li, a_lj)
+        ckl = Rt[..., k, l] - quad(a_ki, a_kj, a_li, a_lj)
+        den = np.sqrt(np.maximum(ckk * cll, 1e-300))
+        pc = np.clip(ckl / den, -1.0, 1.0)
+        dens = 1.0 / (_TWO_PI * np.sqrt(np.maximum(det, 1e-300)))
+        total += R[..., i, j] * dens * (0.25 + np.arcsin(pc) / _TWO_PI)
+    return 1.0 / 16.0 + np.tensordot(wt, total, axes=(0, 0))
+
+
+def orthant_probability(K):
+    """P(z_1 > 0, ..., z_n > 0) for z ~ N(0, K), K of shape (..., n, n), n <= 4.
+
+    n <= 3: elementary (Sheppard); n = 4: Plackett's identity with a 1-d Gauss-Legendre rule
+    (:data:`ORTHANT_NODES` nodes; ~1e-14 against adaptive quadrature for covariances with
+    eigenvalues >= 1e-3 of the largest, tested in tests/deep/test_gauss.py).
+    """
+    K = np.asarray(K)
+    K = K if K.dtype == np.longdouble else K.astype(np.float64)
+    n = K.shape[-1]
+    if n == 0:
+        return np.ones(K.shape[:-2], dtype=K.dtype)
+    R = _corr(K)
+    if n <= 3:
+        return _orthant_small(R)
+    if n == 4:
+        return _orthant4(R)
+    raise ValueError(f"orthant probabilities for n <= 4 only, got {n}")
+
+
+# ============================================================================ four-point
+def _erf_product(K):
+    """E[prod_a erf(z_a)] for z ~ N(0, K), K (..., n, n), n <= 4, any rank."""
+    n = K.shape[-1]
+    C = np.eye(n) + 2.0 * K
+    out = np.zeros(K.shape[:-2])
+    for size in range(n + 1):
+        for S in itertools.combinations(range(n), size):
+            sub = C[..., list(S), :][..., :, list(S)]
+            out = out + (-1.0) ** (n - size) * 2.0**size * orthant_probability(sub)
+    return out
+
+
+def _condition(K, k):
+    """Covariance of the other variables given z_k = 0 (k removed)."""
+    keep = [i for i in range(K.shape[-1]) if i != k]
+    kk = K[..., k, k]
+    safe = np.where(kk > 0, kk, 1.0)
+    col = K[..., keep, k]
+    Kc = K[..., keep, :][..., :, keep] - col[..., :, None] * col[..., None, :] / safe[..., None, None]
+    return Kc
+
+
+def relu_product_moment(K, m) -> np.ndarray:
+    """E[prod_i z_i^m_i theta(z_i)] for z ~ N(0, K), K (..., n, n) of full rank, n <= 4.
+
+    Stein's identity E[z_i F] = sum_k K_ik E[d_k F] applied to one factor z_i: d_k of
+    z_k^m theta(z_k) is m z_k^(m-1) theta(z_k) for m >= 1 and the delta function delta(z_k) for
+    m = 0, which conditions the Gaussian on z_k = 0 with weight 1/sqrt(2 pi K_kk). The
+    recursion ends in orthant probabilities. With m_i = 1 for all i this is
+    E[relu(z_1) ... relu(z_n)]; repeated points are given as exponents (relu^2 = z^2 theta).
+    """
+    K = np.asarray(K)
+    K = K if K.dtype == np.longdouble else K.astype(np.float64)  # longdouble: accuracy checks
+    m = tuple(int(v) for v in m)
+    memo: dict = {}
+
+    def rec(Kc, ms, key):
+        if key in memo:
+            return memo[key]
+        if all(v == 0 for v in ms):
+            val = orthant_probability(Kc)
+            memo[key] = val
+            return val
+        i = max(range(len(ms)), key=lambda j: ms[j])
+        res = np.zeros(Kc.shape[:-2])
+        base = list(ms)
+        base[i] -= 1
+        labels = key[1]
+        # k = i
+        if ms[i] >= 2:
+            nm = list(base)
+            nm[i] -= 1
+            res = res + Kc[..., i, i] * (ms[i] - 1) * rec(Kc, tuple(nm), (key[0], labels, tuple(nm)))
+        else:
+            kc = _condition(Kc, i)
+            nm = tuple(v for j, v in enumerate(base) if j != i)
+            nl = tuple(v for j, v in enumerate(labels) if j != i)
+            res = res + np.sqrt(np.maximum(Kc[..., i, i], 0.0) / _TWO_PI) * rec(
+                kc, nm, (tuple(sorted(key[0] + (labels[i],))), nl, nm))
+        for k in range(len(ms)):
+            if k == i:
+                continue
+            if base[k] >= 1:
+                nm = list(base)
+                nm[k] -= 1
+                res = res + Kc[..., i, k] * base[k] * rec(Kc, tuple(nm), (key[0], labels, tuple(nm)))
+            else:
+                kc = _condition(Kc, k)
+                nm = tuple(v for j, v in enumerate(base) if j != k)
+                nl = tuple(v for j, v in enumerate(labels) if j != k)
+                kk = Kc[..., k, k]
+                w = Kc[..., i, k] / np.sqrt(_TWO_PI * np.where(kk > 0, kk, np.inf))
+                res = res + w * rec(kc, nm, (tuple(sorted(key[0] + (labels[k],))), nl, nm))
+        memo[key] = res
+        return res
+
+    labels = tuple(range(len(m)))
+    return rec(K, m, ((), labels, m))
+
+
+@lru_cache(maxsize=8)
+def _gh(n: int):
+    x, w = hermegauss(n)
+    return x, w / math.sqrt(_TWO_PI)
+
+
+def _relu_lowrank(L, m):
+    """E[prod relu(L_i . g)^m_i], g ~ N(0, I_r), r <= 3: exact angular rule times chi moments."""
+    r = L.shape[1]
+    order = int(sum(m))
+    if r == 0:
+        return 0.0
+    E, W = _angular_rule(L, 16)
+    H = np.maximum(L @ E, 0.0)
+    P = np.prod(H ** np.asarray(m)[:, None], axis=0)
+    radial = math.exp(0.5 * order * math.log(2.0) + special.gammaln((r + order) / 2.0)
+                      - special.gammaln(r / 2.0))
+    return float(P @ W) * radial
+
+
+def _factor(K):
+    """L (n, r) with L L^T = K, r the numerical rank (eigenvalues > RANK_TOL * max)."""
+    lam, V = np.linalg.eigh(K)
+    top = max(lam[-1], 0.0)
+    keep = lam > RANK_TOL * top if top > 0 else np.zeros(len(lam), bool)
+    return V[:, keep] * np.sqrt(lam[keep])
+
+
+def _tanh_product(L, m, n_outer: int = TANH_GH_NODES, n_inner: int = TANH_GL_NODES,
+                  rho_max: float = 9.0):
+    """E[prod tanh(L_i . g)^m_i], g ~ N(0, I_r), in the principal axes of L (largest first).
+
+    The largest axis g_1 is integrated on [-9, 9] by Gauss-Legendre pieces split at the points
+    where some tanh(L_i . g) changes sign (there it is steep); the remaining r - 1 axes, over which
+    the inner integral is a Gaussian-smoothed (entire) function, by tensor Gauss-Hermite with
+    nodes per axis ~ n_outer (lambda_j / lambda_1)^(1/4), pruning nodes of weight < 1e-18.
+    """
+    r = L.shape[1]
+    if r == 0:
+        return 0.0
+    scale = np.linalg.norm(L, axis=0)
+    order = np.argsort(-scale)
+    L, scale = L[:, order], scale[order]
+    a = L[:, 0]
+    if r > 1:
+        grids, weights = [], []
+        for j in range(1, r):
+            n = int(max(6, math.ceil(n_outer * math.sqrt(scale[j] / scale[0]))))
+            x, w = _gh(n)
+            grids.append(x)
+            weights.append(w)
+        G = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=0)
+        W = np.prod(np.stack([w.ravel() for w in np.meshgrid(*weights, indexing="ij")], 0), 0)
+        keep = W > 1e-18 * W.max()
+        G, W = G[:, keep], W[keep]
+        B = L[:, 1:] @ G  # (n, K_o)
+    else:
+        B, W = np.zeros((L.shape[0], 1)), np.ones(1)
+    safe = np.where(np.abs(a) > 0, a, 1.0)
+    t0 = np.where(np.abs(a[:, None]) > 0, -B / safe[:, None], -2 * rho_max)
+    fixed = np.linspace(-rho_max, rho_max, 9)[:, None] * np.ones((1, B.shape[1]))
+    breaks = np.sort(np.concatenate([fixed, np.clip(t0, -rho_max, rho_max)], axis=0), axis=0).T
+    x, w = _gl01(n_inner)
+    lo, hi = breaks[:, :-1, None], breaks[:, 1:, None]
+    t = (lo + (hi - lo) * x).reshape(len(W), -1)  # (K_o, pieces * n_inner)
+    wt = ((hi - lo) * w).reshape(len(W), -1) * np.exp(-0.5 * t * t) / math.sqrt(_TWO_PI)
+    P = np.ones_like(t)
+    for i in range(L.shape[0]):
+        P = P * np.tanh(a[i] * t + B[i][:, None]) ** m[i]
+    return float(np.sum(P * wt, axis=1) @ W)
+
+
+def _distinct(t):
+    labels, counts = np.unique(np.asarray(t), return_counts=True)
+    return tuple(int(v) for v in labels), tuple(int(c) for c in counts)
+
+
+def four_point(activation: str, K: np.ndarray, tuples: np.ndarray) -> np.ndarray:
+    """E[phi(z_a) phi(z_b) phi(z_c) phi(z_d)] for z ~ N(0, K) at the given index tuples.
+
+    Parameters
+    ----------
+    activation : {"erf", "relu", "tanh"}
+    K : ndarray (n, n)
+        Covariance of the layer's pre-activations at all inputs (any rank).
+    tuples : ndarray (T, 4)
+        Index tuples (any order; repeated indices allowed).
+
+    Returns
+    -------
+    ndarray (T,)
+    """
+    K = np.asarray(K, dtype=np.float64)
+    tuples = np.asarray(tuples)
+    out = np.empty(len(tuples))
+    if activation == "erf":
+        Ks = K[tuples[:, :, None], tuples[:, None, :]]
+        return _erf_product(Ks)
+    if activation not in ("relu", "tanh"):
+        raise ValueError(f"no four-point function for {activation!r}; choose erf, relu or tanh")
+    groups: dict = {}
+    for r, t in enumerate(tuples):
+        labels, counts = _distinct(t)
+        groups.setdefault(counts, []).append((r, labels))
+    for counts, members in groups.items():
+        rows = np.array([r for r, _ in members])
+        lab = np.array([l for _, l in members])
+        Ks = K[lab[:, :, None], lab[:, None, :]]
+        if activation == "relu":
+            lam = np.linalg.eigvalsh(Ks)
+            top = np.maximum(lam[:, -1], 1e-300)
+            full = lam[:, 0] > 1e-9 * top
+            if np.any(full):
+                out[rows[full]] = relu_product_moment(Ks[full], counts)
+            for q in np.flatnonzero(~full):
+                out[rows[q]] = _relu_lowrank(_factor(Ks[q]), counts)
+        else:
+            for q in range(len(rows)):
+                out[rows[q]] = _tanh_product(_factor(Ks[q]), counts)
+    return out
