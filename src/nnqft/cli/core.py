@@ -37,7 +37,12 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--order", type=int, default=4, show_default=True,
               help="Even order n, 2 <= n <= 12 (the cost grows like the number of even set "
                    "partitions: 150349 at n = 12).")
-@click.option("--exact", is_flag=True, help="Exact finite-width correlators (one hidden layer).")
+@click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
+              help="exact: one hidden layer (any activation) or deep relu with sigma_b = 0 at "
+                   "inputs on one ray; one-over-n: leading-order 1/N theory of deep erf, relu, "
+                   "tanh nets (orders 2, 4; docs/deep.md); monte-carlo: sampling (implied by "
+                   "--networks).")
+@click.option("--exact", is_flag=True, help="Same as --method exact.")
 @click.option("--networks", "n_networks", type=int, default=None,
               help="Monte Carlo: number of networks (>= 64: the error bars come from 64 "
                    "batches of networks).")
@@ -56,8 +61,8 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
                    "output_index] pairs (its length is the order).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, exact,
-                n_networks, seed, estimator, backend, dtype, outputs, entry, as_json, quiet):
+def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, method,
+                exact, n_networks, seed, estimator, backend, dtype, outputs, entry, as_json, quiet):
     """Full and connected n-point functions over sorted input tuples.
 
     With --outputs n the tuples are sorted tuples of [input_index, output_index] pairs
@@ -70,8 +75,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     X = parse_inputs(inputs)
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
     net = with_outputs(net, outputs)
-    if exact == (n_networks is not None):
-        raise InputError("give exactly one of --exact or --networks M")
+    method = _resolve_method(method, exact, n_networks)
+    exact = method == "exact"
     if entry is not None:
         if outputs is None:
             raise InputError("--entry needs --outputs")
@@ -79,13 +84,25 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         order = len(points)
     if order < 2 or order % 2 or order > MAX_ORDER:
         raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
-    if exact and (backend is not None or dtype is not None):
-        raise InputError("--backend and --dtype apply to Monte Carlo (--networks M), not --exact")
+    if method != "monte-carlo" and (backend is not None or dtype is not None):
+        raise InputError(f"--backend and --dtype apply to Monte Carlo (--networks M), not "
+                         f"--method {method}")
     if n_networks is not None and n_networks < 64:
         raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
                          f"of networks), got {n_networks}")
-    if exact:
+    if exact and net.depth > 1:
+        from ..deep.relu_exact import exact_relu_correlators
+
+        c = exact_relu_correlators(net, X, orders=(order,))
+    elif exact:
         c = exact_correlators(net, X, orders=(order,))
+    elif method == "one-over-n":
+        from ..deep.theory import perturbative_correlators
+
+        if order > 4:
+            raise InputError(f"--method one-over-n gives orders 2 and 4 (G6_c is O(1/N^2)), "
+                             f"got --order {order}")
+        c = perturbative_correlators(net, X, orders=(order,))
     else:
         c = estimate_correlators(net, X, orders=(order,), n_networks=n_networks, seed=seed,
                                  estimator=estimator, progress=not quiet, backend=backend,
@@ -100,8 +117,9 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         "connected_err": c.connected_err(order),
         "n_networks": c.n_networks,
         "exact": c.exact,
+        "method": method.replace("-", "_"),
     }
-    if not c.exact:
+    if method == "monte-carlo":
         out["estimator"] = c.estimator
         out.update({k: c.meta.get(k) for k in ("backend", "dtype", "device")})
         out["diagnostics"] = c.meta.get("heavy_tail")
@@ -118,8 +136,33 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     if as_json:
         emit_json(out)
         return
-    click.echo(f"order {order}, {'exact' if c.exact else f'{c.n_networks} networks ({c.estimator})'}")
+    what = {"exact": "exact", "one-over-n": f"1/N theory at N = {net.last_width}"}.get(
+        method, f"{c.n_networks} networks ({c.estimator})")
+    click.echo(f"order {order}, {what}")
     for i, t in enumerate(out["tuples"]):
         e = "" if out["connected_err"] is None else f" +- {out['connected_err'][i]:.3g}"
         label = tuple(tuple(int(v) for v in p) if np.ndim(p) else int(p) for p in t)
         click.echo(f"{label}  full {out['full'][i]: .8g}  connected {out['connected'][i]: .6g}{e}")
+
+
+def _resolve_method(method, exact, n_networks) -> str:
+    """The correlator method from --method, --exact (alias) and --networks (implies Monte Carlo)."""
+    if exact and n_networks is not None:
+        raise InputError("give exactly one of --exact (= --method exact) or --networks M "
+                         "(= --method monte-carlo)")
+    if exact:
+        if method not in (None, "exact"):
+            raise InputError(f"--exact means --method exact; it cannot be combined with "
+                             f"--method {method}")
+        method = "exact"
+    if n_networks is not None:
+        if method not in (None, "monte-carlo"):
+            raise InputError(f"--networks M means Monte Carlo; it cannot be combined with "
+                             f"--method {method}")
+        return "monte-carlo"
+    if method is None:
+        raise InputError("give exactly one of --method exact|one-over-n|monte-carlo, --exact or "
+                         "--networks M")
+    if method == "monte-carlo":
+        raise InputError("--method monte-carlo needs --networks M")
+    return method
