@@ -18,8 +18,8 @@ OMEGA_LITIM_N2 = 0.671221
 def test_lowest_order_about_minimum_closed_form():
     # docs/theory.md#reference-numbers: kappa = 4/3, u'' = 3/16, nu = 1/2 exactly (rounding only: 1e-14)
     fp = F.LPA(3, 1).fixed_point(order=2)
-    assert fp.kappa == pytest.approx(4 / 3, rel=1e-14)
-    assert fp.lam == pytest.approx(3 / 16, rel=1e-14)
+    assert fp.minimum == pytest.approx(4 / 3, rel=1e-14)
+    assert fp.curvature == pytest.approx(3 / 16, rel=1e-14)
     assert fp.nu == pytest.approx(0.5, rel=1e-14)
     # and the second eigenvalue, by hand from the 2x2 stability matrix: omega = 1/3
     assert fp.omega == pytest.approx(1 / 3, rel=1e-12)

@@ -20,8 +20,8 @@ class FlowResult:
         is where the flow stopped: the end of ``k_span``, or k_star).
     names : coupling names; polynomial flows about zero use the [ELS] convention
         U = sum_j u_2j phi^(2j)/(2j)! (names ``u2, u4, ...``); about the minimum
-        ``kappa, lambda1, ..., lambdaM`` with lambda_j = U^(j)(rho) at rho = kappa (lambda1 = 0
-        until kappa reaches 0, after which the expansion continues about rho = 0); grid flows
+        ``rho0, lambda1, ..., lambdaM`` with lambda_j = U^(j)(rho) at the minimum rho = rho0
+        (lambda1 = 0 until rho0 reaches 0, after which the expansion continues about rho = 0); grid flows
         store U'(rho) on ``rho``.
     values : (nk, len(names)) couplings, or (nk, len(rho)) U'(rho) for a grid flow.
     status : ``"completed"`` (reached the end of ``k_span``), ``"diverged"`` (a coupling passed

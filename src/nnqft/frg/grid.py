@@ -13,7 +13,7 @@ Boundary treatment at large field: none is imposed. There the threshold terms ar
 -2 w + (d-2) r w', whose characteristics leave the domain at r_max when flowing towards the IR;
 the one-sided stencils extrapolate the interior, which is consistent with that outflow. At r = 0
 the equation is regular (the 2 r w' factor) and no condition is needed either. r_max must be
-large compared with the minimum (default 4 kappa) so that the boundary error stays small.
+large compared with the minimum (default 4 r_0, r_0 the minimum) so that the boundary error stays small.
 
 Flows on a grid run from the UV down only: towards larger k the equation is a backward heat
 equation whose grid-scale modes explode (docs/theory.md#flow-direction).

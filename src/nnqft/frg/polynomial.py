@@ -7,12 +7,12 @@ rho = phi^2/2,
     dimensionless:  d_t u  = -d u + (d-2) r u' + (n-1) t(u') + t(u' + 2 r u'')
 
 with T_k and t sums of simple poles (see ``regulators``). Truncating U at order M in
-x = rho - rho_0 (rho_0 = 0, or the running minimum kappa) and Taylor-expanding the right-hand
+x = rho - rho_0 (rho_0 = 0, or the running minimum rho_0) and Taylor-expanding the right-hand
 side in x with ``series`` gives the flow of the derivatives lambda_j = U^(j)(rho_0) to any order
 without typing in a single coefficient. About the running minimum (lambda_1 = 0):
 
-    d_t kappa = -beta^(1)(kappa) / lambda_2,
-    d_t lambda_j = beta^(j)(kappa) + lambda_(j+1) d_t kappa     (lambda_(M+1) = 0),
+    d_t rho_0 = -beta^(1)(rho_0) / lambda_2,
+    d_t lambda_j = beta^(j)(rho_0) + lambda_(j+1) d_t rho_0     (lambda_(M+1) = 0),
 
 where beta^(j) is the j-th derivative of the right-hand side at fixed rho. The field-independent
 part of U (the vacuum energy) is never carried, so its eigenvalue (theta = d) never appears.
@@ -93,7 +93,7 @@ def beta_series(c: np.ndarray, rho0, n: int, poles, d: float | None = None):
 def _coeffs_from_derivs(lam: np.ndarray, M: int, about_minimum: bool) -> np.ndarray:
     """Taylor coefficients c[0..M] from the parameter vector (see the classes)."""
     c = np.zeros(M + 1, dtype=lam.dtype)
-    if about_minimum:  # lam = [kappa, lambda_2..lambda_M]
+    if about_minimum:  # lam = [rho_0, lambda_2..lambda_M]
         for j in range(2, M + 1):
             c[j] = lam[j - 1] / factorial(j)
     else:  # lam = [lambda_1..lambda_M]
@@ -120,7 +120,7 @@ def _vector_field(beta, lam, M, about_minimum):
 class FixedPointSystem:
     """The dimensionless polynomial system of order M (docs/theory.md#dimensionless-flow).
 
-    Parameters are ``[kappa, lambda_2, ..., lambda_M]`` about the minimum or
+    Parameters are ``[rho_0, lambda_2, ..., lambda_M]`` about the minimum rho_0 or
     ``[lambda_1, ..., lambda_M]`` about zero, lambda_j = u^(j) at the expansion point, in the units
     U = v_d k^d u, rho = v_d k^(d-2) r.
     """
@@ -148,7 +148,7 @@ class FixedPointSystem:
 class DimensionfulSystem:
     """Dimensionful polynomial flow d/dt (t = ln k) of order M.
 
-    Parameters ``[lambda_1..lambda_M]`` (about zero) or ``[kappa, lambda_2..lambda_M]`` (about the
+    Parameters ``[lambda_1..lambda_M]`` (about zero) or ``[rho_0, lambda_2..lambda_M]`` (about the
     running minimum), lambda_j = U^(j)(rho_0). ``pole_fn(k)`` gives the dimensionful poles.
     """
 

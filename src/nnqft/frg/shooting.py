@@ -392,7 +392,7 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
     Returns
     -------
     FixedPoint with method "shooting": eigenvalues = -theta (ascending), nu = 1/theta_1,
-    omega = -theta_2, kappa (zero of w) and lam = w'(kappa), couplings = [sigma*],
+    omega = -theta_2, minimum r_0 (zero of w) and curvature w'(r_0), couplings = [sigma*],
     potential (cubic Hermite interpolant of w up to r_e), and ``diagnostics`` with the sigma
     bracket, r_e, r_s, the scan and the number of integrations.
     """
@@ -469,8 +469,8 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
                        w_of(np.clip(r, r0, r_e)))
         return np.where((r < 0) | (r > r_e), np.nan, out)
 
-    # ----- kappa, lambda: Newton on w from the nearest recorded step ---------------------------
-    kappa, lam = _minimum(sh, sigma, rs_k, ys_k, w_of)
+    # ----- minimum r_0 and u''(r_0): Newton on w from the nearest recorded step ---------------
+    r0_min, curv = _minimum(sh, sigma, rs_k, ys_k, w_of)
 
     # ----- eigenvalues ------------------------------------------------------------------------
     step = theta_step if theta_step is not None else min(0.5, (d - 2) / 2)
@@ -501,14 +501,14 @@ def shooting_fixed_point(dim: float, components: int, poles, regulator: str = ""
     # runs from theta ~ d downwards, so every relevant one below d is found first
     nu = -1.0 / min(neg) if neg else float("nan")
     omega = min(pos) if pos else float("nan")
-    r_plot = np.linspace(0.0, min(3 * kappa, r_e), 200)
+    r_plot = np.linspace(0.0, min(3 * r0_min, r_e), 200)
     diag = {"sigma": sigma, "sigma_bracket": [lo, hi], "initial_bracket": list(bracket0),
             "bisection_steps": it, "r_s": r_s, "r_e": r_e, "r0": float(r0),
             "series_order": series_order, "rtol": rtol, "integrations": sh.calls,
             "theta_step": step, "scan": scan, "match_values": {float(k): float(v)
                                                                 for k, v in f_cache.items()}}
-    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=ev, minimum=kappa,
-                      curvature=lam, relevant=[float(-e) for e in neg],
+    return FixedPoint(nu=float(nu), omega=float(omega), eigenvalues=ev, minimum=r0_min,
+                      curvature=curv, relevant=[float(-e) for e in neg],
                       couplings=np.array([sigma]), method="shooting", order=None,
                       expand_about=None, dim=d, components=n, regulator=regulator,
                       potential=potential, r=r_plot, du=potential(r_plot),
@@ -528,7 +528,7 @@ def _safe_v(sh: _Shooter, sigma, r_s):
 
 
 def _minimum(sh: _Shooter, sigma, rs, ys, w_of):
-    """kappa (w(kappa) = 0) and w'(kappa) to integration accuracy (Newton on short shots)."""
+    """The minimum r_0 (w(r_0) = 0) and w'(r_0) to integration accuracy (Newton on short shots)."""
     w = ys[:, 0]
     idx = np.where((w[:-1] < 0) & (w[1:] >= 0))[0]
     if not len(idx):
