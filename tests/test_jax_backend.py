@@ -250,16 +250,18 @@ def test_bit_identical_across_chunking_workers_and_resume(estimator):
     assert not np.array_equal(compute_block(plan, 0).sums[2], compute_block(numpy_plan, 0).sums[2])
 
 
-@pytest.mark.parametrize("estimator", ["raw", "conditional"])
-def test_jax_sums_equal_numpy_sums_of_the_same_networks(estimator):
+@pytest.mark.parametrize("estimator,dtype", [("raw", "float64"), ("conditional", "float32")])
+def test_jax_sums_equal_numpy_sums_of_the_same_networks(estimator, dtype):
     """The jit-compiled monomial sums and tail weights equal nnqft.accumulate's float64 sums of
     the block's own vectors (rtol 1e-11: summation order differs), also for a short last block
-    whose extra sub-batch networks are masked out, and at order 8."""
+    whose extra sub-batch networks are masked out, and at order 8. A float32 plan evaluates the
+    float64 plan's networks (same float64 draws, rounded): its vectors agree with them to
+    float32 rounding (relative 1e-4 of the largest entry, about 10^3 float32 epsilons)."""
     from nnqft.accumulate import MomentSums
     from nnqft.backends.jax_backend import block_vectors
 
     net = nq.Network("erf", width=5, depth=2)
-    plan = make_plan(net, [0.2, 0.9, -0.4], (8,), 130, 0, estimator, 20, "jax")
+    plan = make_plan(net, [0.2, 0.9, -0.4], (8,), 130, 0, estimator, 20, "jax", dtype)
     for b in (0, plan.n_blocks - 1):
         got = compute_block(plan, b)
         V = block_vectors(plan, b)
@@ -269,6 +271,9 @@ def test_jax_sums_equal_numpy_sums_of_the_same_networks(estimator):
             np.testing.assert_allclose(got.sums[k], want.sums[k], rtol=1e-11, atol=1e-12)
         np.testing.assert_allclose([got.w_sum, got.w2_sum, got.w_max],
                                    [want.w_sum, want.w2_sum, want.w_max], rtol=1e-11)
+    if dtype == "float32":
+        V32, V64 = block_vectors(plan, 0), block_vectors(plan, 0, "float64")
+        assert 0 < np.max(np.abs(V32 - V64)) < 1e-4 * np.max(np.abs(V64))
 
 
 def test_d_out_above_one_is_refused():

@@ -59,6 +59,8 @@ __all__ = [
     "default_device_description",
     "sub_batch_size_jax",
     "block_function",
+    "block_vectors",
+    "paired_precision_block",
 ]
 
 try:  # jax >= 0.4.36 exports the context manager at the top level
@@ -224,17 +226,25 @@ def _mono(V, T):
 
 
 def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int,
-                    estimator: str, dtype: str, S: int):
+                    estimator: str, dtype: str, S: int, draw_dtype: str | None = None):
     """``sample_V(key, X, shift, sw, sb)``: the float64 vectors accumulated for S networks
-    (outputs for ``raw``; Kh on the sorted input pairs minus ``shift`` for ``conditional``)."""
+    (outputs for ``raw``; Kh on the sorted input pairs minus ``shift`` for ``conditional``).
+
+    The random draws are float64 (``draw_dtype``, default "float64"), rounded to ``dtype`` for
+    the forward pass: a float32 run evaluates, in float32, exactly the networks of the float64
+    run of the same plan, rounded, so that :func:`paired_precision_block` measures its bias free
+    of Monte Carlo noise, and the normal tails are those of the float64 generator (float32
+    uniforms would cut them near 5.2 standard deviations)."""
     dt = jnp.float32 if dtype == "float32" else jnp.float64
+    ddt = jnp.float32 if draw_dtype == "float32" else jnp.float64
     N = widths[-1]
     P = sorted_tuples(n_x, 2)
 
     def sample_V(key, X, shift, sw, sb):
         X, sw, sb = X.astype(dt), sw.astype(dt), sb.astype(dt)
         r = _draw(key, _draw_layout(activation, widths, weight_law, n_x, X.shape[1], estimator,
-                                    S), dt)
+                                    S), ddt)
+        r = {k: v.astype(dt) for k, v in r.items()}
         h = _features(r, X, sw, sb, activation, widths, dt)
         if estimator == "raw":
             if weight_law == "normal":
@@ -314,14 +324,21 @@ def _block_setup(plan, b: int):
     return stop - start, S, math.ceil(plan.block_size / S)
 
 
-def block_vectors(plan, b: int) -> np.ndarray:
+@lru_cache(maxsize=16)
+def _jit_sampler(*args):
+    return jax.jit(_vector_sampler(*args))
+
+
+def block_vectors(plan, b: int, dtype: str | None = None,
+                  draw_dtype: str | None = None) -> np.ndarray:
     """The float64 vectors that block ``b`` accumulates, one row per network (same draws as
-    :func:`compute_block_jax`; for tests and precision studies)."""
+    :func:`compute_block_jax` by default; for tests and precision studies). ``dtype`` and
+    ``draw_dtype`` override the plan's precision of the forward pass and of the draws."""
     n, S, n_sub = _block_setup(plan, b)
     net, X = plan.network, plan.inputs
     with _enable_x64(True):
-        sample = jax.jit(_vector_sampler(net.activation, tuple(net.widths), net.weight_law,
-                                         X.shape[0], plan.estimator, plan.dtype, S))
+        sample = _jit_sampler(net.activation, tuple(net.widths), net.weight_law, X.shape[0],
+                              plan.estimator, dtype or plan.dtype, S, draw_dtype)
         key = block_key(plan.seed, net.content_hash(), b)
         shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
         rows = [np.asarray(sample(jax.random.fold_in(key, i), jnp.asarray(X, jnp.float64),
@@ -329,6 +346,16 @@ def block_vectors(plan, b: int) -> np.ndarray:
                                   jnp.float64(net.sigma_b)))
                 for i in range(n_sub)]
     return np.concatenate(rows)[:n]
+
+
+def paired_precision_block(plan, b: int) -> tuple[MomentSums, MomentSums]:
+    """Block ``b``'s accumulators with the forward pass in float64 and in float32 on the same
+    float64 draws (rounded to float32 for the second): their difference is the float32 rounding
+    bias free of Monte Carlo noise between the two (docs/backends.md)."""
+    orders = plan.accumulated_orders
+    V64 = block_vectors(plan, b, "float64", "float64")
+    V32 = block_vectors(plan, b, "float32", "float64")
+    return MomentSums.from_samples(V64, orders), MomentSums.from_samples(V32, orders)
 
 
 def compute_block_jax(plan, b: int) -> MomentSums:
