@@ -24,8 +24,10 @@ from .vector import outputs_option, with_outputs
 @click.option("--order", type=click.Choice(["4", "6", "8"]), default="6", show_default=True,
               help="Highest correlator order (8: u8 from the exact G8_c).")
 @click.option("--flow", "flows", multiple=True, type=click.Choice(["a", "b", "els"]),
-              help="Also run the upward LPA flow of set-up a, b or els (measured couplings) "
-                   "from k = 1e-10 to 100 and report k*.")
+              help="Also run an upward LPA flow from k = 1e-10 to 100 and report k* (where it "
+                   "diverges): a = full kinetic term A exp(p^2/mu^2), raw couplings; b = its p^2 "
+                   "truncation, canonical couplings; els = the [ELS] set-up (unit p^2 "
+                   "coefficient, raw u4) with measured couplings (docs/theory.md#set-ups).")
 @outputs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
