@@ -1,8 +1,9 @@
 """The documentation is self-contained: no citation of files outside the repository, and every
 citation of a docs/theory.md section points at a heading that exists.
 
-These scan the repository's own files (README.md, src, tests, docs, benchmarks, examples), so
-they fail as soon as someone cites a note that is not shipped or renames a section.
+These scan the repository's own files (README.md, Makefile, pyproject.toml, src, tests, docs,
+benchmarks, examples), so they fail as soon as someone cites a note that is not shipped or
+renames a section.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("README.md", "src", "tests", "docs", "benchmarks", "examples")
+SCANNED = ("README.md", "Makefile", "pyproject.toml", "src", "tests", "docs", "benchmarks",
+           "examples")
 SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".sh", ".html", ".json", ""}
 # Assembled so that this file does not contain the strings it looks for.
 FORBIDDEN = ("physics" + ".md", ".." + "/shared")
