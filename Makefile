@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the flagship analysis (writes results/ and prints a summary)
+## make run: the flagship analysis (writes results/ and prints a summary). --force removes
+## only the files an earlier nnqft run wrote under results/ (its .nnqft-manifest.json); your
+## own files and runs there are kept and never overwritten.
 run: $(STAMP)
 	$(BIN)/nnqft reproduce all --quick --out results --force
 

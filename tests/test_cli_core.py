@@ -113,8 +113,8 @@ def test_heavy_tail_warning_goes_to_stderr():
 
 @pytest.mark.parametrize("which", ["hms", "els"])
 def test_reproduce_never_overwrites_silently(capsys, tmp_path, which):
-    """An existing results directory is refused without --force; --force refuses to clear a
-    directory that is not nnqft output. Neither case computes anything or touches the files."""
+    """An existing results directory is refused without --force; --force refuses to overwrite
+    a file nnqft did not write. Neither case computes anything or touches the files."""
     out = tmp_path / "res"
     out.mkdir()
     (out / "summary.json").write_text("{}")
@@ -125,6 +125,9 @@ def test_reproduce_never_overwrites_silently(capsys, tmp_path, which):
     other = tmp_path / "mine"
     other.mkdir()
     (other / "thesis.tex").write_text("precious")
+    (other / "summary.md").write_text("my summary")
     status, _, err = run_cli(capsys, "reproduce", which, "--quick", "--out", str(other), "--force")
-    assert status == 2 and "not an nnqft results directory" in err
+    assert status == 2 and "summary.md was not written by nnqft" in err
     assert (other / "thesis.tex").read_text() == "precious"
+    assert (other / "summary.md").read_text() == "my summary"
+    assert sorted(p.name for p in other.iterdir()) == ["summary.md", "thesis.tex"]

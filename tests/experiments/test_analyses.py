@@ -71,8 +71,9 @@ def test_reproduce_all_reports_missing_parts(tmp_path, monkeypatch):
         return {"report": str(res.report)}
 
     def fake_hms(out_dir, quick=True, progress=True):
-        out_dir.mkdir(parents=True)
-        (out_dir / "summary.md").write_text("# HMS\n")
+        from nnqft.io import atomic_write_text
+
+        atomic_write_text(out_dir / "summary.md", "# HMS\n")  # nnqft writers go through io
         return {"ok": True, "value": np.float64(1.5)}
 
     import types

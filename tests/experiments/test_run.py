@@ -135,21 +135,31 @@ def test_force_reruns_identically(finished, tmp_path):
     _, out, _ = finished
     cfg, text = _cfg()
     res = run_experiment(cfg, text, tmp_path / "o", quiet=True)
-    (tmp_path / "o" / "stray.txt").write_text("x")
+    (tmp_path / "o" / "stray.txt").write_text("x")  # the user's files, beside nnqft's
+    (tmp_path / "o" / "data" / "mine").mkdir()
+    (tmp_path / "o" / "data" / "mine" / "notes.txt").write_text("y")
     run_experiment(cfg, text, tmp_path / "o", mode="force", quiet=True)
-    assert not (tmp_path / "o" / "stray.txt").exists()
+    assert (tmp_path / "o" / "stray.txt").read_text() == "x"  # --force removes only nnqft's
+    assert (tmp_path / "o" / "data" / "mine" / "notes.txt").read_text() == "y"
+    assert not (tmp_path / "o" / ".lock").exists()  # the lock file goes with the run
     assert res.status == "complete"
     assert_identical(load_arrays(out), load_arrays(tmp_path / "o"))
 
 
-def test_force_refuses_a_foreign_directory(tmp_path):
+def test_force_never_overwrites_a_foreign_file(tmp_path):
+    """--force into a user's directory keeps the user's files; a user's file with a name
+    nnqft writes (report.md) is refused before anything is written."""
     cfg, text = _cfg()
     d = tmp_path / "mine"
     d.mkdir()
     (d / "thesis.tex").write_text("precious")
-    with pytest.raises(ValueError, match="not an nnqft results directory"):
+    (d / "report.md").write_text("my report")
+    with pytest.raises(ValueError, match="report.md was not written by nnqft"):
         run_experiment(cfg, text, d, mode="force", quiet=True)
-    assert (d / "thesis.tex").exists()
+    assert sorted(p.name for p in d.iterdir()) == ["report.md", "thesis.tex"]
+    (d / "report.md").unlink()
+    assert run_experiment(cfg, text, d, mode="force", quiet=True).status == "complete"
+    assert (d / "thesis.tex").read_text() == "precious"
 
 
 def test_resume_with_a_different_config_is_refused(finished):

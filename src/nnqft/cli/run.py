@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,7 +19,9 @@ from ._common import InputError, emit_json, fail
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Results directory [default: results/<name>].")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
-@click.option("--force", is_flag=True, help="Remove an existing results directory first.")
+@click.option("--force", is_flag=True,
+              help="Start over: remove the files an earlier nnqft run wrote in --out (files "
+                   "nnqft did not write are kept).")
 @click.option("--workers", type=int, default=None,
               help="Local worker processes (default: the config's executor.workers).")
 @click.option("--scheduler", default=None,
@@ -33,7 +35,8 @@ def run(config, out, resume, force, workers, scheduler, quiet, as_json):
     Writes the config as run, provenance.json, NetCDF data, figures and report.md/.html.
     Completed chunks are checkpointed atomically: a run killed at any moment continues with
     --resume and gives identical numbers. An existing directory is never overwritten without
-    --resume or --force; a lock prevents two runs on one directory.
+    --resume or --force, and --force removes only files nnqft wrote (they are listed in
+    .nnqft-manifest.json); a lock prevents two runs on one directory.
     """
     from ..experiments.config import load_config
     from ..experiments.runner import run_experiment
@@ -105,19 +108,26 @@ def _summary_links(d: Path) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Results directory.")
 @click.option("--resume", is_flag=True, help="Skip the parts that completed; redo the others.")
-@click.option("--force", is_flag=True, help="Remove an existing results directory first.")
+@click.option("--force", is_flag=True,
+              help="Start over: remove the files an earlier nnqft run wrote in --out (files "
+                   "nnqft did not write, e.g. your own runs there, are kept).")
 @click.option("--quiet", is_flag=True, help="No progress bars or log lines.")
 def reproduce_all(quick, out, resume, force, quiet):
     """Free theory, [HMS] and [ELS] reproductions, and a combined report.md.
 
-    The last line on stdout is the path of the combined report.
+    The last line on stdout is the path of the combined report. Every file written is listed
+    in OUT/.nnqft-manifest.json (and in each part's own manifest); --force removes exactly
+    those, so `make run` can be repeated without touching anything else under results/.
     """
     from ..experiments.report import md_table, write_report
     from ..experiments.store import (
         LockedError,
         RunLock,
         atomic_write_json,
-        clear_directory,
+        check_no_foreign_outputs,
+        clear_outputs,
+        has_content,
+        tracked_outputs,
     )
     from ..progress import log
 
@@ -126,21 +136,22 @@ def reproduce_all(quick, out, resume, force, quiet):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not (resume or force):
+    if has_content(out) and not (resume or force):
         raise InputError(f"{out} already exists; use --resume to continue it or --force to "
-                         "start over")
-    if force and out.exists() and any(out.iterdir()) and not (out / "status.json").exists() \
-            and not (out / ".lock").exists():
-        raise InputError(f"--force: {out} is not an nnqft results directory; refusing to clear it")
+                         "start over (--force removes only the files nnqft wrote there)")
+    if force and has_content(out):
+        check_no_foreign_outputs(out)
     out.mkdir(parents=True, exist_ok=True)
     try:
         lock = RunLock(out).acquire()
     except LockedError as exc:
         raise InputError(str(exc)) from None
     say = (lambda m: None) if quiet else log
+    stack = contextlib.ExitStack()
     try:
         if force:
-            clear_directory(out)
+            clear_outputs(out)
+        stack.enter_context(tracked_outputs(out, adopt_existing=resume))
         status_path = out / "status.json"
         status = {}
         if resume and status_path.exists():
@@ -159,15 +170,14 @@ def reproduce_all(quick, out, resume, force, quiet):
             t0 = time.time()
             try:
                 if spec is None:
-                    mode = "resume" if (resume and part_dir.exists()) else "new"
-                    if mode == "new" and part_dir.exists():
-                        shutil.rmtree(part_dir)
+                    mode = "resume" if (resume and part_dir.exists()) else "force"
                     info = _free_theory(part_dir, quick, quiet, mode)
                 else:
                     fn = _load_part(spec)
-                    if part_dir.exists():  # an interrupted earlier attempt: start it over
-                        shutil.rmtree(part_dir)
-                    info = fn(part_dir, quick=quick, progress=not quiet)
+                    # an interrupted earlier attempt: start it over (only nnqft's own files go)
+                    clear_outputs(part_dir)
+                    with tracked_outputs(part_dir):
+                        info = fn(part_dir, quick=quick, progress=not quiet)
                 outcomes[key] = {"status": "complete", "wall_time_s": round(time.time() - t0, 1),
                                  "result": _jsonable(info)}
             except LookupError as exc:
@@ -205,6 +215,7 @@ def reproduce_all(quick, out, resume, force, quiet):
         report = write_report(out, "nnqft: reproductions ([HMS], [ELS]) and the free theory",
                               sections)
     finally:
+        stack.close()
         lock.release()
     click.echo(str(report))
     bad = [k for k, o in outcomes.items() if o["status"] != "complete"]

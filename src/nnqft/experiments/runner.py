@@ -39,8 +39,11 @@ from .store import (
     RunLock,
     atomic_write_json,
     atomic_write_text,
-    clear_directory,
+    check_no_foreign_outputs,
+    clear_outputs,
+    has_content,
     remove_temporaries,
+    tracked_outputs,
 )
 
 __all__ = ["RunOutcome", "RunError", "run_experiment", "provenance_base", "write_netcdf"]
@@ -120,30 +123,28 @@ def _annotate(ds, title: str):
     return ds
 
 
-def _looks_like_results(d: Path) -> bool:
-    names = {p.name for p in d.iterdir()}
-    return not names or bool(names & {".lock", "config.json", "provenance.json", "checkpoints"})
-
-
 def _prepare(out: Path, mode: str, cfg: ExperimentConfig) -> tuple[RunLock, dict | None]:
     """Check the directory against the mode, take the lock; returns (lock, old provenance)."""
     if out.exists() and not out.is_dir():
         raise RunError(f"{out} exists and is not a directory")
     if mode == "resume" and not out.exists():
         raise RunError(f"--resume: {out} does not exist (nothing to resume)")
-    if mode == "new" and out.exists() and any(out.iterdir()):
+    if mode == "new" and has_content(out):
         raise RunError(f"{out} already exists; use --resume to continue it or --force to "
-                       "start over")
-    if mode == "force" and out.exists() and not _looks_like_results(out):
-        raise RunError(f"--force: {out} is not an nnqft results directory; refusing to clear it")
+                       "start over (--force removes only the files nnqft wrote there)")
+    if mode == "force" and has_content(out):
+        try:
+            check_no_foreign_outputs(out)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     lock = RunLock(out).acquire()
     try:
         old = None
-        if mode == "new" and any(p.name != ".lock" for p in out.iterdir()):
+        if mode == "new" and has_content(out):
             raise RunError(f"{out} was filled by another run meanwhile; use --resume or --force")
         if mode == "force":
-            clear_directory(out)
+            clear_outputs(out)
         if mode == "resume":
             stored = out / "config.json"
             if stored.exists():
@@ -206,8 +207,9 @@ def run_experiment(cfg: ExperimentConfig, config_text: str, out: str | Path, *,
         Results directory.
     mode : {"new", "resume", "force"}
         "new": the directory must not exist (or be empty). "resume": it must exist; a complete
-        run is left alone, an interrupted one continues from its checkpoints. "force": its
-        contents are removed first (only if it looks like an nnqft results directory).
+        run is left alone, an interrupted one continues from its checkpoints. "force": the
+        files an earlier nnqft run wrote there (its manifest, ``.nnqft-manifest.json``) are
+        removed first; files nnqft did not write are kept and never overwritten.
     workers, scheduler, client
         Override the configuration's executor: local worker processes, a Dask scheduler address,
         or a ``distributed.Client``.
@@ -243,7 +245,8 @@ def run_experiment(cfg: ExperimentConfig, config_text: str, out: str | Path, *,
         if old is not None and old.get("status") == "complete" and (out / "report.md").exists():
             say(f"{out}: the run is complete; nothing to do")
             return RunOutcome(out, "already-complete", out / "report.md")
-        return _run_locked(cfg, config_text, out, tasks, executor, old, progress, say)
+        with tracked_outputs(out, adopt_existing=mode == "resume"):
+            return _run_locked(cfg, config_text, out, tasks, executor, old, progress, say)
     finally:
         close = getattr(executor, "close", None)
         if close is not None and client is None:

@@ -2,7 +2,8 @@
 
 Layout of a results directory::
 
-    .lock                          fcntl.flock'd while a run holds the directory
+    .lock                          fcntl.flock'd while a run holds the directory (removed at exit)
+    .nnqft-manifest.json           every file nnqft wrote here (nnqft.io.OutputManifest)
     config.toml, config.json       the configuration as run (text and validated canonical form)
     provenance.json                versions, git commit, seed, host, times; status running|complete
     checkpoints/<task>/<fingerprint>/chunk-<first>-<last>.npz
@@ -25,13 +26,21 @@ import io
 import json
 import os
 import re
-import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..accumulate import MomentSums
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: F401 (re-exported)
+from ..io import (  # noqa: F401 (atomic writers re-exported)
+    MANIFEST_NAME,
+    OutputManifest,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    foreign_entries,
+    tracked_outputs,
+)
 
 __all__ = [
     "atomic_write_bytes",
@@ -42,30 +51,57 @@ __all__ = [
     "CheckpointError",
     "CheckpointStore",
     "OutputDirectory",
-    "RESULT_MARKERS",
+    "OUTPUT_NAMES",
+    "clear_outputs",
 ]
 
 CHECKPOINT_FORMAT = 1
 
 
 def remove_temporaries(root: Path) -> None:
-    """Delete leftovers ``.*.tmp`` of writers that were killed (they are never read)."""
-    for p in root.rglob(".*.tmp"):
-        try:
-            p.unlink()
-        except OSError:
-            pass
+    """Delete leftovers ``.NAME.*.tmp`` of killed writers of the files nnqft recorded in the
+    manifest of ``root`` (they are never read); other ``.tmp`` files are left alone."""
+    m = OutputManifest(root)
+    for rel in (*m.files, MANIFEST_NAME):
+        p = m.root / rel
+        if p.parent.is_dir():
+            for t in p.parent.glob(f".{p.name}.*.tmp"):
+                try:
+                    t.unlink()
+                except OSError:
+                    pass
 
 
 class LockedError(RuntimeError):
     """Another process holds the results directory."""
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return int(os.read(fd, 64).decode().strip() or "x")
+    except (OSError, ValueError):
+        return None
+
+
 class RunLock:
-    """An exclusive ``fcntl.flock`` on ``DIR/.lock``.
+    """An exclusive ``fcntl.flock`` on ``DIR/.lock``, which holds the owner's process id.
 
     The operating system releases the lock when the holding process dies (even by SIGKILL), so a
-    killed run can always be resumed; a second live run on the same directory is refused.
+    killed run can always be resumed; a second live run on the same directory is refused. The
+    file is removed when the lock is released (also on errors and Ctrl-C, through the context
+    managers that hold it). A file left by a process that was killed outright is taken over,
+    with a warning naming the dead process.
     """
 
     def __init__(self, directory: str | Path):
@@ -73,21 +109,42 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_pid(fd)
+                os.close(fd)
+                who = "" if pid is None else f" (process {pid})"
+                raise LockedError(f"another nnqft run{who} is using {self.path.parent} "
+                                  f"(lock held on {self.path.name})") from None
+            # the previous holder may have removed the file between our open and flock
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             os.close(fd)
-            raise LockedError(
-                f"another nnqft run is using {self.path.parent} (lock held on {self.path.name})"
-            ) from None
+        pid = _read_pid(fd)
+        if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+            warnings.warn(f"taking over the stale lock {self.path} of process {pid}, which is "
+                          "no longer running", stacklevel=2)
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return self
 
     def release(self) -> None:
+        """Remove the lock file and release the lock (idempotent)."""
         if self._fd is not None:
+            try:
+                if os.fstat(self._fd).st_ino == os.stat(self.path).st_ino:
+                    os.unlink(self.path)  # while still holding it: nobody can take it meanwhile
+            except OSError:
+                pass
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -99,55 +156,82 @@ class RunLock:
         self.release()
 
 
-def clear_directory(directory: Path, keep: tuple[str, ...] = (".lock",)) -> None:
-    """Remove everything in ``directory`` except the names in ``keep`` (for ``--force``)."""
-    for p in directory.iterdir():
-        if p.name in keep:
-            continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p)
-        else:
-            p.unlink()
+def clear_outputs(directory: str | Path) -> list[Path]:
+    """``--force``: remove the files nnqft recorded in the manifest of ``directory`` (and the
+    directories it created, once empty). Files nnqft did not write are kept."""
+    return OutputManifest(directory).clear()
 
 
-#: Names whose presence marks a directory as nnqft output (so --force may clear it).
-RESULT_MARKERS = frozenset({".lock", "config.json", "provenance.json", "checkpoints",
-                            "summary.json", "report.md"})
+def has_content(directory: Path) -> bool:
+    """Whether ``directory`` holds anything besides the lock and the manifest."""
+    return directory.is_dir() and any(p.name not in (".lock", MANIFEST_NAME)
+                                      for p in directory.iterdir())
+
+
+#: Top-level names the nnqft writers use; ``--force`` refuses up front to overwrite one of
+#: them that nnqft did not write (other collisions are refused when the file is written).
+OUTPUT_NAMES = ("summary.json", "summary.md", "summary.html", "report.md", "report.html",
+                "config.toml", "config.json", "provenance.json", "status.json")
+
+
+def check_no_foreign_outputs(directory: Path, names=OUTPUT_NAMES) -> None:
+    """Raise ValueError naming the first of ``names`` in ``directory`` nnqft did not write."""
+    bad = foreign_entries(directory, names) if directory.is_dir() else []
+    if bad:
+        raise ValueError(f"--force: {bad[0]} was not written by nnqft; refusing to overwrite "
+                         "it (move it away or choose another output directory)")
 
 
 class OutputDirectory:
     """Context manager guarding an output directory for the ``reproduce`` commands.
 
-    An existing non-empty directory is refused unless ``force``; with ``force`` it is cleared,
-    but only when it looks like nnqft output (one of :data:`RESULT_MARKERS`). The directory is
-    locked (:class:`RunLock`) while it is written, so two runs cannot share it.
+    An existing non-empty directory is refused unless ``force``. With ``force`` the files that
+    nnqft wrote there before (listed in its manifest, ``.nnqft-manifest.json``) are removed and
+    everything else is kept; an nnqft output name held by a foreign file is refused before any
+    work. Every file written inside the context is recorded in the manifest
+    (:func:`nnqft.io.tracked_outputs`), and a foreign file is never overwritten. The directory
+    is locked (:class:`RunLock`) while it is written, so two runs cannot share it; the lock
+    file is removed on exit, also after an error or Ctrl-C.
     """
 
-    def __init__(self, directory: str | Path, force: bool = False):
+    def __init__(self, directory: str | Path, force: bool = False, names=OUTPUT_NAMES):
         self.path = Path(directory)
         self.force = force
+        self.names = tuple(names)
         self._lock: RunLock | None = None
+        self._tracking = None
 
     def __enter__(self) -> Path:
         out = self.path
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out} exists and is not a directory")
-        if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+        if has_content(out):
             if not self.force:
-                raise ValueError(f"{out} already exists; use --force to overwrite it")
-            if not {p.name for p in out.iterdir()} & RESULT_MARKERS:
-                raise ValueError(f"--force: {out} is not an nnqft results directory; "
-                                 "refusing to clear it")
+                raise ValueError(f"{out} already exists; use --force to replace the output "
+                                 "nnqft wrote there (other files are kept)")
+            check_no_foreign_outputs(out, self.names)
         out.mkdir(parents=True, exist_ok=True)
         self._lock = RunLock(out).acquire()
-        if self.force:
-            clear_directory(out)
+        try:
+            if self.force:
+                clear_outputs(out)
+            self._tracking = tracked_outputs(out)
+            self._tracking.__enter__()
+        except BaseException:
+            self._lock.release()
+            self._lock = None
+            raise
         return out
 
     def __exit__(self, *exc) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        try:
+            if self._tracking is not None:
+                self._tracking.__exit__(None, None, None)
+                self._tracking = None
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 class CheckpointError(ValueError):
