@@ -5,11 +5,14 @@
 - :func:`relu_moments`: exact even moments of deep ReLU networks with sigma_b = 0 at one input
   (Hanin-Nica).
 - :func:`critical_point`, :func:`susceptibilities`: criticality chi_par = chi_perp = 1 [PDLT ch. 5].
+- :func:`deep_couplings`, :func:`deep_running`, :func:`sigma_w_scan`: EFT couplings of deep nets
+  with the 1/N theory as source.
 
 Pure physics: nothing here writes files.
 """
 
 from .criticality import critical_point, normalized_vertex, susceptibilities
+from .eft import deep_couplings, deep_running, sigma_w_scan
 from .gauss import DEEP_ACTIVATIONS, four_point, orthant_probability, pair_map
 from .relu_exact import exact_relu_correlators, relu_kurtosis, relu_moments
 from .theory import DeepTheory, check_network, deep_theory, perturbative_correlators
@@ -19,6 +22,8 @@ __all__ = [
     "DeepTheory",
     "check_network",
     "critical_point",
+    "deep_couplings",
+    "deep_running",
     "deep_theory",
     "exact_relu_correlators",
     "four_point",
@@ -28,5 +33,6 @@ __all__ = [
     "perturbative_correlators",
     "relu_kurtosis",
     "relu_moments",
+    "sigma_w_scan",
     "susceptibilities",
 ]
