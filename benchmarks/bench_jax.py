@@ -1,0 +1,101 @@
+"""jax backend against numpy on this machine's CPU (issue 10), and the float32 bias.
+
+(a) networks per second, erf N = 1000, 6 inputs ([HMS] erf inputs), conditional, orders 2-6:
+    numpy, jax float64, jax float32, as ratios to numpy measured in the same run;
+(b) the same for a depth-4 erf net of width 256;
+(c) the same for the raw estimator, 4-point function, erf N = 1000, 6 inputs (the GPU target's
+    workload);
+(d) float32 bias on G4_c and G6_c at N = 1000 (conditional): the float32 run evaluates the
+    float64 run's networks rounded to float32, so the difference of the two estimates on the
+    same networks is the rounding bias without Monte Carlo noise between them; reported as the
+    largest |bias| over tuples divided by the statistical error the float64 estimate would have
+    at 10^7 networks (its error here scaled by sqrt(M / 10^7)), its largest relative size, and
+    the largest |bias| / (jackknife error of the paired difference).
+
+JIT compilation is excluded: each timed configuration first computes one block of the same plan
+(which compiles the block function), then the whole plan is timed. The machine is shared and
+noisy; the ratios are what to read.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+import nnqft as nq
+from nnqft.correlators import jackknife_error
+from nnqft.estimate import compute_block, finalize, make_plan, run_plan
+
+HMS_ERF = [0.002, 0.004, 0.006, 0.008, 0.010, 0.012]
+SPREAD = list(np.linspace(-1.0, 1.0, 6))
+
+
+def _rate(net, X, orders, M, estimator, backend, dtype):
+    plan = make_plan(net, X, orders, M, 0, estimator, None, backend, dtype)
+    compute_block(plan, 0)  # compile (jax) / warm caches (numpy)
+    t0 = time.perf_counter()
+    finalize(plan, run_plan(plan), warn=False)
+    return M / (time.perf_counter() - t0)
+
+
+def _bias(net, X, M):
+    from nnqft.backends.jax_backend import paired_precision_block
+
+    plan = make_plan(net, X, (2, 4, 6), M, 11, "conditional", None, "jax")
+    pairs = [paired_precision_block(plan, b) for b in range(plan.n_blocks)]
+    c64 = finalize(plan, [p[0] for p in pairs], warn=False)
+    c32 = finalize(plan, [p[1] for p in pairs], warn=False)
+    out = {}
+    for n in (4, 6):
+        d = c32.connected(n) - c64.connected(n)
+        d_err = jackknife_error(c32.connected_replicates[n] - c64.connected_replicates[n])
+        sigma_1e7 = c64.connected_err(n) * np.sqrt(M / 1e7)
+        out[n] = (float(np.max(np.abs(d) / sigma_1e7)),
+                  float(np.max(np.abs(d)) / np.max(np.abs(c64.connected(n)))),
+                  float(np.max(np.abs(d) / d_err)))
+    return out
+
+
+def run(quick: bool = False) -> dict:
+    warnings.simplefilter("ignore", nq.HeavyTailWarning)
+    try:
+        import jax
+    except ImportError:
+        return {"name": "jax", "columns": ["benchmark"], "rows": [["skipped: JAX not installed"]],
+                "notes": 'pip install "nnqft[jax]"'}
+    from nnqft.backends import device_description
+
+    rows = []
+    wide = nq.Network("erf", width=1000)
+    deep = nq.Network("erf", width=256, depth=4)
+    cases = [
+        ("(a) erf N=1000, 6 inputs, conditional, orders 2-6", wide, (2, 4, 6), "conditional",
+         4096 if quick else 16384),
+        ("(b) erf depth 4 N=256, 6 inputs, conditional, orders 2-6", deep, (2, 4, 6),
+         "conditional", 512 if quick else 2048),
+        ("(c) erf N=1000, 6 inputs, raw, 4-point", wide, (4,), "raw",
+         4096 if quick else 16384),
+    ]
+    for label, net, orders, est, M in cases:
+        base = _rate(net, HMS_ERF, orders, M, est, "numpy", "float64")
+        rows.append([label, "numpy float64", M, base, 1.0])
+        for dtype in ("float64", "float32"):
+            r = _rate(net, HMS_ERF, orders, M, est, "jax", dtype)
+            rows.append([label, f"jax {dtype}", M, r, r / base])
+    M = 2048 if quick else 16384
+    for name, X in (("[HMS] erf inputs", HMS_ERF), ("6 inputs in [-1, 1]", SPREAD)):
+        b = _bias(wide, X, M)
+        for n in (4, 6):
+            rows.append([f"(d) float32 bias G{n}_c, erf N=1000, {name}",
+                         "max|bias|/sigma(1e7 nets)", M, b[n][0], b[n][1]])
+            rows.append(["    (same) max |bias| / error of the paired difference", "z", M,
+                         b[n][2], ""])
+    notes = (f"jax {jax.__version__} on {device_description('jax')}; columns: networks/s (or the "
+             "bias ratio), then the ratio to numpy (or the largest relative bias). "
+             "Compilation excluded.")
+    return {"name": "jax",
+            "columns": ["benchmark", "backend", "networks", "networks/s | bias/sigma",
+                        "ratio | relative bias"],
+            "rows": rows, "notes": notes}
