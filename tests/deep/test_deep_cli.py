@@ -67,3 +67,27 @@ def test_unsupported_combinations_exit_2(capsys, args, needle):
     assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle.lower() in lines[0].lower(), err
+
+
+def test_couplings_one_over_n_and_deep_exact(capsys):
+    args = ["couplings", "--net", "relu", "--depth", "3", "--width", "20", "--inputs",
+            "[0.2, 0.6, 1.0]", "--cutoff", "100", "--json"]
+    status, out, err = run_cli(capsys, *args, "--method", "one-over-n")
+    assert status == 0, err
+    lo = json.loads(out)
+    net = nq.Network("relu", width=20, depth=3, sigma_b=0.0)
+    ref = nq.eft.couplings(nq.perturbative_correlators(net, [[0.2], [0.6], [1.0]]), net, 100.0)
+    np.testing.assert_allclose(lo["lambda"], ref.lam, rtol=1e-13)
+    assert lo["method"] == "one_over_n"
+    status, out, err = run_cli(capsys, *args, "--method", "exact")
+    assert status == 0, err
+    ex = json.loads(out)
+    # exact (1 + 5/N)^L - 1 against its leading term 5 L / N, tuple by tuple (same I_4)
+    ratio = np.array(ex["lambda"]) / np.array(lo["lambda"])
+    np.testing.assert_allclose(ratio, ((1 + 5 / 20) ** 3 - 1) / (15 / 20), rtol=1e-10)
+
+
+def test_couplings_one_over_n_refuses_sextic(capsys):
+    status, out, err = run_cli(capsys, "couplings", "--net", "erf", "--depth", "2", "--inputs",
+                               "[0.2]", "--cutoff", "10", "--method", "one-over-n", "--sextic")
+    assert status == 2 and out == "" and "sextic" in err

@@ -15,6 +15,7 @@ from ._common import (
     parse_cutoff,
     parse_inputs,
 )
+from .core import _resolve_method
 from .vector import outputs_option, with_outputs
 
 
@@ -24,7 +25,11 @@ from .vector import outputs_option, with_outputs
 @click.option("--cutoff", default=None,
               help="Cutoff Lambda > 0 or 'inf' [default: inf for gauss and cos; erf, relu and "
                    "tanh require a finite one].")
-@click.option("--exact", is_flag=True, help="Exact finite-width correlators (one hidden layer).")
+@click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
+              help="Source of G4_c: exact (one hidden layer, or deep relu with sigma_b = 0 on "
+                   "one ray), one-over-n (leading-order 1/N theory of deep erf, relu, tanh "
+                   "nets; docs/deep.md) or monte-carlo (implied by --networks).")
+@click.option("--exact", is_flag=True, help="Same as --method exact.")
 @click.option("--networks", "n_networks", type=int, default=None,
               help="Monte Carlo: number of networks.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
@@ -35,8 +40,8 @@ from .vector import outputs_option, with_outputs
 @outputs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cutoff, exact,
-              n_networks, seed, estimator, sextic, outputs, as_json, quiet):
+def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cutoff, method,
+              exact, n_networks, seed, estimator, sextic, outputs, as_json, quiet):
     """Quartic coupling lambda = -G4_c / I_4 per sorted 4-tuple (S = ... + lambda/4! phi^4).
 
     Tuple mean and spread (standard deviation) are unweighted over the sorted tuples; Monte
@@ -61,15 +66,26 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
     if math.isinf(L) and net.activation not in ("gauss", "cos"):
         raise InputError(f"--cutoff inf is not allowed for {net.activation}-net "
                          "(I_4 diverges); give a finite cutoff")
-    if exact == (n_networks is not None):
-        raise InputError("give exactly one of --exact or --networks M")
+    method = _resolve_method(method, exact, n_networks)
+    exact = method == "exact"
     if n_networks is not None and n_networks < 2:
         raise InputError(f"--networks must be at least 2, got {n_networks}")
     orders = (2, 4, 6) if sextic else (2, 4)
-    if exact:
+    if exact and net.depth > 1:
+        from ..deep.relu_exact import exact_relu_correlators
+
+        c = exact_relu_correlators(net, X, orders=orders)
+    elif exact:
         from ..exact import exact_correlators
 
         c = exact_correlators(net, X, orders=orders)
+    elif method == "one-over-n":
+        from ..deep.theory import perturbative_correlators
+
+        if sextic:
+            raise InputError("--sextic needs G6_c, which the 1/N theory does not give at "
+                             "leading order; use --method exact or --networks M")
+        c = perturbative_correlators(net, X, orders=orders)
     else:
         from ..estimate import estimate_correlators
 
@@ -80,6 +96,7 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
         from ..eft.on import on_sextic_couplings as sextic_couplings
     fit = fit_couplings(c, net, L)
     out = fit.to_dict()
+    out["method"] = method.replace("-", "_")
     if not c.exact:
         out["n_networks"] = c.n_networks
         out["estimator"] = c.estimator
