@@ -1,4 +1,4 @@
-"""EFT couplings of deep networks from the leading-order 1/N theory (docs/deep.md section 4b).
+"""EFT couplings of deep networks from the leading-order 1/N theory (docs/deep.md section 9).
 
 The tree-level matching of docs/theory.md (lambda = -G4_c / I_4 per sorted 4-tuple, legs
 Delta = K - sigma_b^2, S = ... + lambda/4! phi^4) needs only G4_c and the kernel, so it applies
