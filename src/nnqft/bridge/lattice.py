@@ -121,6 +121,7 @@ def mode_sum_flow(lat: Lattice, initial: dict, k_span=(1e-10, 100.0), *,
         norms = norms[1:]
     shells = np.unique(norms[(norms > k0) & (norms < k1)])
     edges = np.concatenate([[k0], shells, [k1]])
+    u_phi = u.copy()  # current couplings in the phi convention (kept exact where nothing flows)
     y = phi_to_rho(u)
     ks, vals = [], []
     status, k_star, message = "completed", None, "reached the end of k_span"
@@ -128,7 +129,7 @@ def mode_sum_flow(lat: Lattice, initial: dict, k_span=(1e-10, 100.0), *,
         n_modes = int(mode_count(lat, 0.5 * (a + b), zero_mode))
         if n_modes == 0:  # nothing flows on this piece
             ks.append(np.array([a, b]))
-            vals.append(np.array([rho_to_phi(y)] * 2))
+            vals.append(np.array([u_phi] * 2))
             continue
 
         def poles(k, n_modes=n_modes):
@@ -145,7 +146,8 @@ def mode_sum_flow(lat: Lattice, initial: dict, k_span=(1e-10, 100.0), *,
         if res.status != "completed":
             status, k_star, message = res.status, res.k_star, res.message
             break
-        y = phi_to_rho(res.values[-1])
+        u_phi = res.values[-1]
+        y = phi_to_rho(u_phi)
     k = np.concatenate(ks)
     v = np.concatenate(vals)
     keep = np.concatenate([[True], np.diff(k) > 0])
