@@ -48,3 +48,30 @@ def parse_entry(text: str, n_inputs: int, n_out: int):
         return check_points(a, n_inputs, n_out)
     except ValueError as exc:
         raise InputError(f"--entry: {exc}") from None
+
+
+def _register_reproduce():
+    from . import reproduce
+
+    @reproduce.command("vector")
+    @click.option("--quick", is_flag=True,
+                  help="Smaller Monte Carlo and fewer large-n flows (about a minute; the full "
+                       "run a few minutes).")
+    @click.option("--out", "out_dir", default="results/vector", show_default=True,
+                  help="Output directory.")
+    @click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
+    @click.option("--quiet", is_flag=True, help="No progress lines.")
+    def reproduce_vector_cmd(quick, out_dir, force, quiet):
+        """Multi-output networks as O(n) fields: O(n) coupling against width for n = 1, 2, 3,
+        4, 10, pairing amplitudes, O(n) flows with k*, Monte Carlo against exact
+        (docs/vector.md)."""
+        from ..experiments.store import OutputDirectory
+        from ..reproduce.vector import reproduce_vector
+
+        with OutputDirectory(out_dir, force=force):
+            summary = reproduce_vector(out_dir, quick=quick, progress=not quiet)
+        click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
+                   f"({summary['wall_s']:.1f} s)", err=True)
+
+
+_register_reproduce()
