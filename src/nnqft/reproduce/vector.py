@@ -359,7 +359,7 @@ def _write_summary(out: Path, summary: dict) -> None:
               f"Monte Carlo (n = 3, conditional) against exact: max |z| = {a['max_abs_z']:.2f}. "
               f"Uniform last layer: the diagonal amplitude A_0 reaches "
               f"{a['uniform_A0_rel_to_A']:.3g} of the largest pairing amplitude; raw Monte Carlo "
-              f"(n = 2) against exact: max |z| = {a['uniform_A0_max_abs_z']:.2f}.", "",
+              f"(n = 2, N = 3) against exact: max |z| = {a['uniform_A0_max_abs_z']:.2f}.", "",
               "## O(n) flows (set-up (b), phi^6, Gauss-net N = 100, sigma_b = 1)", "",
               "| n | status | k* |", "|---|---|---|"]
     for key, ks in f["k_star"].items():
