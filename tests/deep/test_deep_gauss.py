@@ -42,11 +42,10 @@ def test_orthant_equicorrelated_and_blocks(rng):
 
 
 def test_orthant_against_genz(rng):
-    for _ in range(3):
-        K = _random_cov(rng, 4)
-        ref = multivariate_normal(np.zeros(4), K, abseps=1e-12, releps=1e-12,
-                                  maxpts=10**7).cdf(np.zeros(4))
-        assert orthant_probability(K) == pytest.approx(ref, abs=1e-8)
+    K = _random_cov(rng, 4)
+    ref = multivariate_normal(np.zeros(4), K, abseps=1e-10, releps=1e-10,
+                              maxpts=10**6).cdf(np.zeros(4))
+    assert orthant_probability(K) == pytest.approx(ref, abs=1e-8)
 
 
 def test_relu_moment_independent_blocks(rng):
@@ -87,10 +86,10 @@ def test_four_point_relu_rank_one():
 
 
 def test_four_point_erf_vs_gauss_hermite(rng):
-    # scale 0.3: tensor Gauss-Hermite (the reference) converges to ~1e-13 with 48 nodes
-    K = _random_cov(rng, 4, scale=0.3)
+    # scale 0.2: tensor Gauss-Hermite (the reference) converges to ~1e-13 with 36 nodes
+    K = _random_cov(rng, 4, scale=0.2)
     L = _factor(K)
-    x, w = hermegauss(48)
+    x, w = hermegauss(36)
     w = w / math.sqrt(2 * math.pi)
     G = np.stack(np.meshgrid(x, x, x, x, indexing="ij")).reshape(4, -1)
     W = np.prod(np.stack(np.meshgrid(w, w, w, w, indexing="ij")).reshape(4, -1), 0)

@@ -56,7 +56,7 @@ def susceptibilities(activation, sigma_w: float, K) -> tuple[np.ndarray, np.ndar
     return sigma_w**2 * g1, sigma_w**2 * gp
 
 
-def critical_point(activation, k_min: float = 1e-6, k_max: float = 20.0, n_grid: int = 200,
+def critical_point(activation, k_min: float = 1e-6, k_max: float = 20.0, n_grid: int = 80,
                    tol: float = 1e-10) -> dict:
     """Critical (sigma_b, sigma_w) with chi_par = chi_perp = 1 (module docstring).
 
