@@ -75,6 +75,7 @@ __all__ = [
     "flatten_outputs",
     "vector_brackets",
     "exact_vector_correlators",
+    "perturbative_vector_correlators",
     "rotate_outputs",
     "check_points",
 ]
@@ -345,6 +346,48 @@ def exact_vector_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6),
         connected_values=conn, exact=True, n_networks=None, estimator=None,
         meta={"method": f"exact one-hidden-layer, {n_out} outputs (docs/vector.md)",
               "moments": method},
+    )
+
+
+def perturbative_vector_correlators(net: Network, X, orders: Iterable[int] = (2, 4)
+                                    ) -> VectorCorrelators:
+    """Leading-order 1/N theory ([PDLT]) of a deep network with n outputs.
+
+    The output rows are i.i.d., so the delta structure is the one of the last layer at every
+    depth: G2 = delta_ab (K + delta K) and G4_c = sum over the three pairings of
+    d d U_(pair)(pair), with U the output-layer four-point vertex of
+    :func:`nnqft.deep.theory.deep_theory` (its one-output sum over pairings is
+    :func:`nnqft.perturbative_correlators`). Errors O(1/N^2) as there; exact at depth 1.
+    """
+    from .deep.theory import deep_theory
+
+    orders = check_orders(orders)
+    if max(orders) > 4:
+        raise ValueError("the 1/N theory gives orders 2 and 4 only (G6_c is O(1/N^2))")
+    X = as_inputs(X, net.d_in)
+    n_x, n_out = X.shape[0], net.d_out
+    th = deep_theory(net.replace(outputs=1), X)
+    P = n_x * n_out
+    Tp = sorted_tuples(n_x, 2)
+    g2 = th.two_point()[Tp[:, 0], Tp[:, 1]]
+    idx, mask = matching_terms(n_x, n_out, 2)[0]
+    conn = {2: g2[idx] if mask is None else mask * g2[idx]}
+    if 4 in orders:
+        U = th.vertices[-1]
+        Q = sorted_tuples(len(Tp), 2)
+        Us = U[Q[:, 0], Q[:, 1]]
+        val = np.zeros(len(sorted_tuples(P, 4)))
+        for idx, mask in matching_terms(n_x, n_out, 4):
+            val += Us[idx] if mask is None else mask * Us[idx]
+        conn[4] = val
+    full = {k: full_from_connected(conn, P, k) for k in orders}
+    return VectorCorrelators(
+        inputs=X, network=net, orders=orders, kernel=th.kernels[-1], full_values=full,
+        connected_values={k: conn[k] for k in orders}, exact=False, n_networks=None,
+        estimator=None,
+        meta={"method": "one_over_n",
+              "truncation": "leading order: G2 = K + K1/N, G4_c = O(1/N); errors O(1/N^2)",
+              "width": net.last_width},
     )
 
 
