@@ -39,6 +39,7 @@ def test_depth_one_equals_exact(act, sb, X, tol):
     np.testing.assert_allclose(c.full(2), e.full(2), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(c.full(4), e.full(4), rtol=1e-9)
     assert c.meta["method"] == "one_over_n"
+    assert c.meta["one_layer_check"]["max_rel_diff_G4c"] < tol
 
 
 @pytest.mark.parametrize("widths", [(50,) * 4, (10, 20, 40), (7,)])

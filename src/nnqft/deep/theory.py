@@ -194,7 +194,8 @@ def perturbative_correlators(net: Network, X, orders=(2, 4)) -> Correlators:
         no error bars (``exact`` is False: the result is truncated at O(1/N^2) for G2 and G4_c);
         ``meta["method"] = "one_over_n"``. At depth 1 the two-point function is exact and G4_c
         equals :func:`nnqft.exact_correlators` (the recursion's single term is the exact
-        one-layer formula).
+        one-layer formula); ``meta["one_layer_check"]`` then records the largest difference to
+        the exact engine (built-in check).
     """
     orders = check_orders(orders)
     if max(orders) > 4:
@@ -211,11 +212,20 @@ def perturbative_correlators(net: Network, X, orders=(2, 4)) -> Correlators:
     full = {k: full_from_connected(conn, n, k) for k in orders}
     N = net.last_width
     K_out = th.kernels[-1]
+    meta = {"method": "one_over_n",
+            "truncation": "leading order: G2 = K + K1/N, G4_c = O(1/N); errors O(1/N^2)",
+            "K1": (N * th.deltas[-1]).tolist(), "width": N}
+    if net.depth == 1 and 4 in orders:
+        # built-in check: one hidden layer is exact; compare with the exact engine
+        from ..exact import exact_correlators
+
+        ex = exact_correlators(net, X, orders=(2, 4))
+        scale = max(float(np.max(np.abs(ex.connected(4)))), 1e-300)
+        meta["one_layer_check"] = {
+            "max_rel_diff_G4c": float(np.max(np.abs(conn[4] - ex.connected(4))) / scale),
+            "max_abs_diff_G2": float(np.max(np.abs(conn[2] - ex.connected(2))))}
     return Correlators(
         inputs=X, network=net, orders=orders, kernel=K_out,
         full_values=full, connected_values={k: conn[k] for k in orders},
-        exact=False, n_networks=None, estimator=None,
-        meta={"method": "one_over_n",
-              "truncation": "leading order: G2 = K + K1/N, G4_c = O(1/N); errors O(1/N^2)",
-              "K1": (N * th.deltas[-1]).tolist(), "width": N},
+        exact=False, n_networks=None, estimator=None, meta=meta,
     )
