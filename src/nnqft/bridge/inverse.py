@@ -55,10 +55,15 @@ def inverse_grid(ir: IRData, **kw) -> dict:
 
 
 def inverse_grid_couplings(target, d: int = 1, *, guess=None, k_uv: float = 100.0,
-                           k_ir: float = 1e-3, n_points: int = 81,
+                           k_ir: float = 1e-3, n_points: int = 201, n_fit: int = 27,
                            rho_max: float | None = None, rtol: float = 1e-3,
                            max_nfev: int = 40) -> dict:
     """Inverse problem for canonical IR couplings ``target`` = (u2, u4, u6) (module docstring).
+
+    ``n_points``: grid points in rho; ``n_fit``: the first ``n_fit`` of them carry the
+    polynomial fit of the IR couplings. (Before LPA.flow passed ``n_points`` to the grid, the
+    grid always had 201 points and n_fit was n_points // 3 = 27 of the old default 81: the
+    defaults keep those numbers.)
 
     Returns a dict: ``status`` ("found" or "none"), ``message``, ``uv`` (u2, u4, u6 at k_uv),
     ``ir_target``, ``ir_reached``, ``max_rel_residual``, ``rho_max``, ``k_uv``, ``k_ir``,
@@ -83,7 +88,6 @@ def inverse_grid_couplings(target, d: int = 1, *, guess=None, k_uv: float = 100.
         else:
             rho_max = 1.0
     lpa = LPA(dim=d, components=1, regulator="litim")
-    n_fit = max(6, n_points // 3)
     guess = target.copy() if guess is None else np.asarray(guess, dtype=float)
     scale = np.abs(target) + 1e-12
     stops = []
