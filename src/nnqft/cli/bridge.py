@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..stats import format_value_error
 from . import cli, reproduce
 from ._common import InputError, build_network, emit_json, network_options, parse_inputs
 from .vector import outputs_option, with_outputs
@@ -85,7 +86,7 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
     click.echo(f"  kinetic: A = {ir.A:.6g}, mu2 = {ir.mu2:.6g}, Z0 = {ir.Z0:.6g}")
 
     def pm(v, e):
-        return "n/a" if v is None else (f"{v:.6g}" if e is None else f"{v:.6g} +- {e:.2g}")
+        return "n/a" if v is None else format_value_error(v, e)
 
     click.echo(f"  raw:       u4 = {pm(out['u4'], out['u4_err'])}, u6 = {pm(out['u6'], out['u6_err'])}")
     click.echo(f"  canonical: u4 = {pm(out['u4_canonical'], out['u4_canonical_err'])}, "

@@ -31,10 +31,14 @@ def fmt(v, digits: int = 4) -> str:
 
 
 def fmt_pm(value, err, digits: int = 4) -> str:
-    """``value ± err`` (or just the value when the error is missing)."""
-    if err is None or (isinstance(err, float) and math.isnan(err)):
+    """``value ± err`` with the value rounded to the error's last digit (two significant
+    digits of the error, :func:`nnqft.stats.format_value_error`); the value alone when there
+    is no error (None: exact); ``value ± n/a`` when the error is nan."""
+    from ..stats import format_value_error
+
+    if value is None or err is None:
         return fmt(value, digits)
-    return f"{fmt(value, digits)} ± {fmt(err, 2)}"
+    return format_value_error(value, err, plain_digits=digits).replace(" +- ", " ± ")
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:

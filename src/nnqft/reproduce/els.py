@@ -48,6 +48,7 @@ from ..bridge.scaling import (
 from ..experiments.report import render_html
 from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
+from ..stats import format_value_error as pm
 
 __all__ = ["reproduce_els", "PUBLISHED"]
 
@@ -464,7 +465,7 @@ def _markdown(s: dict) -> str:
           "| quantity | published [ELS] | exact (this work) | [ELS]-sized MC (this work) |",
           "|---|---|---|---|",
           f"| slope of log10 u4 vs log10 sigma_W | {P['slope_N3']} | {ex3['slope']:.4f} | "
-          f"{els3['slope']:.3f} +- {_fmt(els3['slope_err'], '.2g')} |",
+          f"{pm(els3['slope'], els3['slope_err'])} |",
           f"| log10 u4 at sigma_W = 1 | {P['log10_u4_sigma1_N3']} | "
           f"{det3['log10_abs_u4_at_first_sigma_w']:.3f} | "
           f"{els3['log10_abs_u4_at_first_sigma_w']:.3f} |",
@@ -486,9 +487,9 @@ def _markdown(s: dict) -> str:
         e = next(r for r in det if r["width"] == N and r["source"] == "exact")
         m = next(r for r in det if r["width"] == N and r["source"] == "monte_carlo")
         b = next(r for r in det if r["width"] == N and r["source"] == "monte_carlo_els")
-        L.append(f"| {N} | {e['slope']:.4f} | {m['slope']:.3f} +- {_fmt(m['slope_err'], '.2g')} | "
-                 f"{m['heavy_tail_fired']}/{m['heavy_tail_points']} | {b['slope']:.3f} +- "
-                 f"{_fmt(b['slope_err'], '.2g')} | {b['heavy_tail_fired']}/{b['heavy_tail_points']} |")
+        L.append(f"| {N} | {e['slope']:.4f} | {pm(m['slope'], m['slope_err'])} | "
+                 f"{m['heavy_tail_fired']}/{m['heavy_tail_points']} | "
+                 f"{pm(b['slope'], b['slope_err'])} | {b['heavy_tail_fired']}/{b['heavy_tail_points']} |")
     ms = s["monte_carlo_sizes"]
     L += ["", f"Conditional MC: {ms['conditional_per_point']} networks per point, "
           f"{ms['sigma_w_points']} sigma_W points, jackknife slope errors (64 batches). "
@@ -502,14 +503,14 @@ def _markdown(s: dict) -> str:
           "| N | MC slope | error | exact (same sigma_W points) | z | heavy tail fired |",
           "|---|---|---|---|---|---|"]
     for r in s["tame_monte_carlo"]:
-        L.append(f"| {r['width']} | {r['slope_mc']:.4f} | {_fmt(r['slope_err'], '.2g')} | "
+        L.append(f"| {r['width']} | {pm(r['slope_mc'], r['slope_err'])} | {_fmt(r['slope_err'], '.2g')} | "
                  f"{r['slope_exact']:.4f} | {_fmt(r['z'], '.2f')} | {r['heavy_tail_fired']}/{r['points']} |")
     L += ["", "## Bias of the [ELS]-sized Monte Carlo (5 x 1000 networks, raw) at sigma_W = 1", "",
           "| N | exact u4 | MC u4 | MC/exact | z | heavy tail |", "|---|---|---|---|---|---|"]
     for r in s["els_sized_bias"]:
         if r["sigma_w"] == 1.0:
-            L.append(f"| {r['width']} | {r['u4_exact']:.5g} | {r['u4_mc']:.5g} +- "
-                     f"{r['u4_mc_err']:.2g} | {r['ratio']:.3f} | {r['z']:.2f} | "
+            L.append(f"| {r['width']} | {r['u4_exact']:.5g} | {pm(r['u4_mc'], r['u4_mc_err'])} | "
+                     f"{r['ratio']:.3f} | {r['z']:.2f} | "
                      f"{'FIRED' if r['heavy_tail_fired'] else 'quiet'} |")
     L += ["", "## [ELS] passive flow as published (couplings TYPED IN, inconsistent normalisation)",
           "", "The flow [ELS] integrated, with their couplings typed in and their mix of a unit p^2 "

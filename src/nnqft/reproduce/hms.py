@@ -36,10 +36,11 @@ from ..eft.couplings import couplings, to_hms
 from ..eft.locality import locality_table
 from ..eft.predict import six_point_vs_cutoff
 from ..eft.running import running
-from ..eft.stats import mean_deviation, tuple_mean
 from ..experiments.report import render_html
 from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
 from ..networks import Network
+from ..stats import format_value_error as pm
+from ..stats import mean_deviation, tuple_mean
 
 __all__ = ["reproduce_hms", "HMS_INPUTS", "REFERENCE"]
 
@@ -249,7 +250,7 @@ def _stage_running(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
     cmc, _ = _mc(netmc, HMS_INPUTS["relu"], cfg["n_networks"], cfg["seed"], orders=(2, 4))
     rmc = running(cmc, netmc, cut)
     ax.errorbar(cut, np.abs(rmc.mean), yerr=rmc.mean_err, fmt="o", ms=3, color="C0",
-                label=f"d=1 MC: slope {rmc.slope:.4f} +- {rmc.slope_err:.1e}")
+                label=f"d=1 MC: slope {pm(rmc.slope, rmc.slope_err)}")
     ax.set_xlabel("cutoff Lambda")
     ax.set_ylabel("|lambda| (tuple mean)")
     ax.set_title("ReLU-net N=20, sigma_b=0: lambda ~ Lambda^-(d+4)")
@@ -352,8 +353,7 @@ def _stage_locality(out: Path, cfg: dict, progress: bool, summary: dict) -> None
     cells = []
     for r in rows:
         cells.append([r["activation"], str(r["N"]), r["model"],
-                      *[("" if nm not in r else f"{r[nm]:.4g} +- {r[nm + '_err']:.1g}"
-                         if r.get(nm + "_err") is not None else f"{r.get(nm, float('nan')):.4g}")
+                      *[("" if nm not in r else pm(r[nm], r.get(nm + "_err"), plain_digits=4))
                         for nm in names],
                       f"{r['train_rel_err']:.2e}", f"{r['test_rel_err']:.2e}"])
     tab = ax.table(cellText=cells, colLabels=["net", "N", "model", *names, "train rel err",
@@ -398,7 +398,7 @@ def _write_summary(out: Path, summary: dict) -> None:
         ev = ex.get(key)
         m = mc.get(key)
         if isinstance(m, dict):
-            ms = f"{m['value']:.5g} +- {m['err']:.2g}"
+            ms = pm(m["value"], m["err"])
             if m.get("N"):
                 ms += f" (N = {m['N']})"
             if m.get("heavy_tail_fired") or m.get("heavy_tail_fired_at_N"):
@@ -415,8 +415,7 @@ def _write_summary(out: Path, summary: dict) -> None:
         def f(nm, r=r):
             if nm not in r:
                 return ""
-            e = r.get(nm + "_err")
-            return f"{r[nm]:.4g}" + ("" if e is None else f" +- {e:.2g}")
+            return pm(r[nm], r.get(nm + "_err"), plain_digits=4)
         lines.append(f"| {r['activation']} | {r['N']} | {r['model']} | {f('lambda_0')} | "
                      f"{f('lambda_2')} | {f('lambda_NL')} | {r['train_rel_err']:.2e} | "
                      f"{r['test_rel_err']:.2e} |")

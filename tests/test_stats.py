@@ -1,0 +1,81 @@
+"""nnqft.stats: the value-with-error formatter and Estimate (property tests), and the tuple
+statistics moved from nnqft.eft.stats (still importable there)."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnqft.stats import Estimate, format_value_error, tuple_mean
+
+
+def _parse(s):
+    """(value, error, decimals of value string, decimals of error string, error mantissa)."""
+    m = re.fullmatch(r"\((\S+) \+- (\S+)\)e([+-]\d+)", s)
+    if m:
+        a, b, scale = m.group(1), m.group(2), 10.0 ** int(m.group(3))
+    else:
+        a, b = s.split(" +- ")
+        scale = 1.0
+
+    def dec(t):
+        return len(t.split(".")[1]) if "." in t else 0
+
+    return float(a) * scale, float(b) * scale, dec(a), dec(b), b, scale
+
+
+values = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
+errors = st.floats(min_value=1e-12, max_value=1e12, allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, errors, st.integers(min_value=1, max_value=4))
+def test_digits_match_the_error(value, error, sig):
+    """The value is printed to the decimal place of the error's last digit, and rounded
+    correctly there; the error keeps `sig` significant digits (within rounding: 5% at sig=1
+    worst case 1.5 -> 2 is 33%, so the bound is 0.5 * 10^(1 - sig) relative)."""
+    s = format_value_error(value, error, sig=sig)
+    v, e, dv, de, e_str, scale = _parse(s)
+    assert dv == de  # same number of decimals: digits match
+    unit = 10.0 ** (-de) * scale  # value of the last printed digit
+    assert abs(v - value) <= 0.5 * unit * (1 + 1e-9) + 1e-12 * abs(value)
+    assert abs(e - error) <= 0.5 * 10.0 ** (1 - sig) * error * (1 + 1e-9)
+    if "." in e_str:  # significant digits of the error
+        assert len(e_str.replace(".", "").lstrip("0")) == sig
+    assert "nan" not in s and "-0 " not in s + " "
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.sampled_from([float("nan"), float("inf"), -1.0]))
+def test_unusable_errors_never_print_nan(value, bad):
+    s = format_value_error(value, bad)
+    assert s.endswith("+- n/a") and "nan" not in s
+    assert math.isclose(float(s.split(" +- ")[0]), value, rel_tol=1e-5, abs_tol=1e-300)
+
+
+def test_examples():
+    assert format_value_error(0.0268911, 0.0118) == "0.027 +- 0.012"
+    assert format_value_error(0.0268911, 0.0118, sig=3) == "0.0269 +- 0.0118"
+    assert format_value_error(0.5, 0.0996) == "0.50 +- 0.10"  # the error's rounding carries
+    assert format_value_error(-1.23456e-7, 2.3e-9) == "(-1.235 +- 0.023)e-07"
+    assert format_value_error(-0.0004, 0.01) == "0.000 +- 0.010"  # no "-0.000"
+    assert format_value_error(2.5, None) == "2.5"  # exact: no error
+    assert format_value_error(float("nan"), 0.1) == "nan +- n/a"
+    e = Estimate(0.0268911, 0.0118, n_samples=1000, method="jackknife over 64 batches")
+    assert str(e) == f"{e}" == "0.027 +- 0.012" and f"{e:3}" == "0.0269 +- 0.0118"
+    assert e.z(0.0) == pytest.approx(0.0268911 / 0.0118) and math.isnan(Estimate(1.0).z(0.0))
+    assert Estimate(1.0).exact and not e.exact
+    with pytest.raises(ValueError, match="sig"):
+        format_value_error(1.0, 0.1, sig=0)
+
+
+def test_eft_stats_is_a_re_export():
+    from nnqft.eft import stats as old
+
+    assert old.tuple_mean is tuple_mean
+    reps = np.array([[1.0, 2.0], [1.5, 2.5], [0.5, 1.5]])
+    m, err = tuple_mean(np.array([1.0, 2.0]), reps)
+    assert m == 1.5 and err == pytest.approx(math.sqrt(2 / 3 * 0.5))
