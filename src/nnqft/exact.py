@@ -27,17 +27,21 @@ References
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 
 from .combinatorics import even_partitions
 from .correlators import Correlators, check_orders, full_from_connected, partition_sum
 from .kernels import gp_kernel
-from .moments import single_neuron_moment_table
+from .moments import moment_table_with_accuracy
 from .networks import Network, as_inputs, weight_law_cumulants
 
 __all__ = [
+    "EXACT_TOLERANCE",
+    "Brackets",
     "exact_correlators",
     "exact_correlators_widths",
     "connected_brackets",
@@ -67,9 +71,44 @@ def weight_law_moments(law: str, max_order: int) -> dict[int, float]:
     return out
 
 
+#: A result is labelled ``exact`` when its estimated error, relative to the largest |value| of
+#: each order, is at most this (closed forms and the exact relu rules are at ~1e-15).
+EXACT_TOLERANCE = 1e-10
+_EPS = float(np.finfo(np.float64).eps)
+
+
+class Brackets(dict):
+    """``{n: B_n over sorted tuples}`` with ``accuracy``: the moment method and rule and
+    ``abs_error`` {n: estimated max |error| of B_n over tuples} (None where unknown, e.g. for
+    moments given by the caller)."""
+
+    accuracy: dict | None = None
+
+
+@lru_cache(maxsize=16)
+def _partition_shapes(n: int) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """Block-size multisets of the even set partitions of n points, with their counts."""
+    return tuple(Counter(tuple(sorted(len(b) for b in p)) for p in even_partitions(n)).items())
+
+
+def _shape_bound(n: int, coef, A: dict[int, float], D: dict[int, float]) -> float:
+    """Bound on the error of sum_p coef(p) prod_{b in p} V_|b|(tuple restricted to b) over all
+    tuples, given max |V_k| <= A[k] and max |error of V_k| <= D[k]: first-order propagation
+    plus n eps per product for rounding."""
+    total = 0.0
+    for shape, count in _partition_shapes(n):
+        c = abs(coef(shape)) * count
+        prod = math.prod(A[k] for k in shape)
+        prop = sum(D[k] * math.prod(A[j] for i2, j in enumerate(shape) if i2 != i)
+                   for i, k in enumerate(shape))
+        total += c * (prop + (len(shape) + 1) * _EPS * prod)
+    return total
+
+
 def _validate(net: Network) -> None:
     if net.depth != 1:
-        raise ValueError("exact correlators need one hidden layer; use estimate_correlators")
+        raise ValueError("exact correlators need one hidden layer (depth 1); use Monte Carlo "
+                         "(--networks M, or estimate_correlators in Python)")
     if net.d_out != 1:
         raise ValueError(f"exact correlators need d_out = 1, got d_out = {net.d_out}")
 
@@ -109,18 +148,28 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     n_x = X.shape[0]
     top = max(orders)
     e = weight_law_moments(net.weight_law, top)
+    info = None
     if moments is None:
-        moments = single_neuron_moment_table(net, X, orders, method=method)
-    out = {2: np.asarray(moments[2], dtype=np.float64)}
+        moments, info = moment_table_with_accuracy(net, X, orders, method=method)
+    out = Brackets({2: np.asarray(moments[2], dtype=np.float64)})
+
+    def coef_shape(shape):
+        k = len(shape)
+        return (-1) ** (k - 1) * math.factorial(k - 1) * math.prod(e[b] for b in shape)
+
     for n in orders:
         if n == 2:
             continue
-
-        def coef(part):
-            k = len(part)
-            return (-1) ** (k - 1) * math.factorial(k - 1) * math.prod(e[len(b)] for b in part)
-
-        out[n] = partition_sum(moments, n_x, n, ((coef(p), p) for p in even_partitions(n)))
+        out[n] = partition_sum(moments, n_x, n, ((coef_shape([len(b) for b in p]), p)
+                                                 for p in even_partitions(n)))
+    if info is not None:
+        A = {k: float(np.max(np.abs(moments[k]))) for k in orders}
+        D = info["abs_error"]
+        err = {2: D[2]}
+        for n in orders:
+            if n > 2:
+                err[n] = _shape_bound(n, coef_shape, A, D)
+        out.accuracy = {**info, "abs_error": err}
     return out
 
 
@@ -170,6 +219,24 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
         if n > 2:
             conn[n] = sw**n * float(N) ** (1 - n / 2) * np.asarray(brackets[n])
     full = {n: full_from_connected(conn, n_x, n) for n in orders}
+    acc = getattr(brackets, "accuracy", None)
+    meta = {"engine": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
+            "moments": method, "tolerance": EXACT_TOLERANCE}
+    if acc is None:
+        meta.update(method="unknown (brackets or moments given without accuracy)",
+                    abs_error_estimate=None, accuracy=None)
+        is_exact = False
+    else:
+        scale = {2: sw**2}
+        scale.update({n: sw**n * float(N) ** (1 - n / 2) for n in orders if n > 2})
+        abs_err = {n: scale[n] * acc["abs_error"][n] + 4 * _EPS * float(np.max(np.abs(conn[n])))
+                   for n in orders}
+        A = {n: float(np.max(np.abs(conn[n]))) for n in orders}
+        full_err = {n: _shape_bound(n, lambda shape: 1, A, abs_err) for n in orders}
+        rel = {n: abs_err[n] / A[n] if A[n] > 0 else 0.0 for n in orders}
+        is_exact = all(r <= EXACT_TOLERANCE for r in rel.values())
+        meta.update(method=acc["method"], rule=acc["rule"], abs_error_estimate=abs_err,
+                    full_abs_error_estimate=full_err, accuracy=rel)
     return Correlators(
         inputs=X,
         network=net,
@@ -177,11 +244,10 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
         kernel=gp_kernel(net, X),
         full_values=full,
         connected_values=conn,
-        exact=True,
+        exact=is_exact,
         n_networks=None,
         estimator=None,
-        meta={"method": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
-              "moments": method},
+        meta=meta,
     )
 
 

@@ -64,6 +64,8 @@ from .networks import Network, as_inputs
 __all__ = [
     "single_neuron_moments",
     "single_neuron_moment_table",
+    "moment_table_with_accuracy",
+    "MAX_RULE_NODES",
     "QuadratureRule",
     "quadrature_rule",
 ]
@@ -80,6 +82,11 @@ RHO_MAX = 9.0
 SMOOTH_GL_NODES, SMOOTH_RHO_NODES = 24, 64
 SMOOTH_GL_NODES_3D, SMOOTH_RHO_NODES_3D = 10, 32
 _RANK_TOL = 1e-12
+#: Largest quadrature rule built (nodes; the matrix of h at the nodes has n_inputs times as many
+#: entries). A rank-7 tensor Gauss-Hermite rule (d_in = 6 with a bias) would have 12^7 = 36M
+#: nodes; rank 6 (12^6 = 3.0M) is the largest allowed.
+MAX_RULE_NODES = 4_000_000
+_EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -138,8 +145,18 @@ def _gl01(n: int) -> tuple[np.ndarray, np.ndarray]:
     return (x + 1.0) / 2.0, w / 2.0
 
 
+def _check_rule_size(K: int, r: int, what: str) -> None:
+    if K > MAX_RULE_NODES:
+        raise ValueError(
+            f"exact moments would need a {what} of {K} nodes at rank {r} (input dimension plus "
+            f"bias), above the limit {MAX_RULE_NODES}: use Monte Carlo (nnqft correlators "
+            f"--networks M) or fewer input dimensions"
+        )
+
+
 def _gh_tensor(r: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Tensor Gauss-Hermite for N(0, I_r): nodes (K, r), weights (K,), K = n^r."""
+    _check_rule_size(n**r, r, f"tensor Gauss-Hermite rule ({n}^{r})")
     x, w = _gh(n)
     grids = np.meshgrid(*([x] * r), indexing="ij")
     U = np.stack([g.ravel() for g in grids], axis=1)
@@ -418,3 +435,84 @@ def single_neuron_moment_table(net: Network, X, orders, *, method: str = "auto",
         return {n: closed(net, X, sorted_tuples(n_x, n)) for n in orders}
     rule = quadrature_rule(net, X, max(orders), nodes=nodes)
     return {n: rule.moments(sorted_tuples(n_x, n)) for n in orders}
+
+
+# ---------------------------------------------------------------------- accuracy
+def _rule_rank(net: Network, X: np.ndarray) -> int:
+    """Rank of the Gaussian behind the quadrature rule (as in :func:`quadrature_rule`)."""
+    Xu = np.unique(X, axis=0)
+    Aw = net.sigma_w * Xu / math.sqrt(net.d_in)
+    if net.activation != "cos":
+        Aw = np.concatenate([Aw, np.full((len(Xu), 1), net.sigma_b)], axis=1)
+    return _factor(Aw).shape[1]
+
+
+def _default_nodes(act: str, r: int) -> int:
+    """The ``nodes`` value equivalent to the default rule (per axis or per piece)."""
+    if act == "relu" and r <= 3:
+        return RELU_GL_NODES
+    if act in ("erf", "tanh") and 1 <= r <= 3:
+        return SMOOTH_GL_NODES if r < 3 else SMOOTH_GL_NODES_3D
+    return GH_NODES.get(r, 12)
+
+
+def _rule_description(act: str, r: int) -> str:
+    if act == "relu" and r <= 1:
+        return "relu, rank <= 1: two-point angular rule with the analytic radial factor (exact)"
+    if act == "relu" and r <= 3:
+        return f"relu, rank {r}: angular rule split at the kinks, analytic radial factor"
+    if act in ("erf", "tanh") and 1 <= r <= 3:
+        return f"{act}, rank {r}: polar rule split at the kinks, Gauss-Legendre in the radius"
+    if act == "cos":
+        return f"cos, rank {r}: tensor Gauss-Hermite times the trapezoidal rule in the phase"
+    return f"{act}, rank {r}: tensor Gauss-Hermite ({GH_NODES.get(r, 12)} nodes per axis)"
+
+
+def moment_table_with_accuracy(net: Network, X, orders, *, method: str = "auto"
+                               ) -> tuple[dict[int, np.ndarray], dict]:
+    """:func:`single_neuron_moment_table` plus an estimate of its absolute error per order.
+
+    Closed forms (gauss, cos) are exact up to rounding, estimated as k^2 eps max|C_k|. A
+    quadrature result is compared with another rule of the same kind: a finer one for the
+    angular and polar rules (twice the nodes per piece and radially; twice the difference
+    bounds the default rule's error when the finer rule at least halves it), a coarser one for tensor Gauss-Hermite (3/4 of the
+    nodes per axis, since a finer tensor rule costs (3/2)^r more; the difference is then an
+    upper estimate, by about (4/3)^p for a rule converging like nodes^-p, e.g. relu's kinks).
+    k eps max|C_k| is added for rounding. Where the rule is exact (relu at rank <= 1, trigonometric polynomials on the
+    relu arcs at rank 2) the difference is at rounding level.
+
+    Returns
+    -------
+    (moments, info)
+        ``moments`` as :func:`single_neuron_moment_table`; ``info`` holds ``method``
+        ("closed form" or "quadrature"), ``rule`` (a description), ``rank``, ``nodes`` (of the
+        rule; None for closed forms), ``abs_error`` {k: estimated max |error| over tuples}.
+    """
+    orders = sorted({_check(net, o) for o in orders})
+    X = as_inputs(X, net.d_in)
+    closed = net.activation in ("gauss", "cos") and method != "quadrature"
+    if closed:
+        C = single_neuron_moment_table(net, X, orders, method=method)
+        err = {k: k * k * _EPS * float(np.max(np.abs(C[k]))) for k in orders}
+        return C, {"method": "closed form", "rule": f"{net.activation}: closed form",
+                   "rank": None, "nodes": None, "abs_error": err}
+    rule = quadrature_rule(net, X, max(orders))
+    n_x = X.shape[0]
+    C = {k: rule.moments(sorted_tuples(n_x, k)) for k in orders}
+    scale = {k: float(np.max(np.abs(C[k]))) for k in orders}
+    r = _rule_rank(net, X)
+    n0 = _default_nodes(net.activation, r)
+    gh = not ((net.activation == "relu" and r <= 3)
+              or (net.activation in ("erf", "tanh") and 1 <= r <= 3))
+    if not gh:
+        other = 2 * n0  # angular / polar rules (small): twice the nodes per piece and radially
+    else:
+        other = max(2, (3 * n0) // 4)  # tensor rules (large): 3/4 of the nodes per axis
+    ref = single_neuron_moment_table(net, X, orders, method="quadrature", nodes=other)
+    # finer reference: |e_default| <= 2 |difference| when the finer rule at least halves the
+    # error; coarser reference: the difference itself over-estimates |e_default|
+    factor = 2.0 if not gh else 1.0
+    err = {k: factor * float(np.max(np.abs(C[k] - ref[k]))) + k * _EPS * scale[k]
+           for k in orders}
+    return C, {"method": "quadrature", "rule": _rule_description(net.activation, r),
+               "rank": r, "nodes": int(rule.weights.size), "abs_error": err}

@@ -124,6 +124,10 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         out.update({k: c.meta.get(k) for k in ("backend", "dtype", "device")})
         out["diagnostics"] = c.meta.get("heavy_tail")
         out["heavy_tail_check"] = c.meta.get("heavy_tail_check")
+    elif exact:  # how the exact engine got its numbers and their estimated relative error
+        out["exact_method"] = c.meta.get("method")
+        out["accuracy"] = c.meta.get("accuracy")
+        out["abs_error_estimate"] = c.meta.get("abs_error_estimate")
     if outputs is not None:
         out["outputs"] = net.d_out
     if entry is not None:
@@ -136,13 +140,17 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     if as_json:
         emit_json(out)
         return
-    what = {"exact": "exact", "one-over-n": f"1/N theory at N = {net.last_width}"}.get(
+    what = {"exact": _exact_label(c, order),
+            "one-over-n": f"1/N theory at N = {net.last_width}"}.get(
         method, f"{c.n_networks} networks ({c.estimator})")
     click.echo(f"order {order}, {what}")
+    from ..stats import format_value_error as pm
+
+    fe, ce = out["full_err"], out["connected_err"]
     for i, t in enumerate(out["tuples"]):
-        e = "" if out["connected_err"] is None else f" +- {out['connected_err'][i]:.3g}"
         label = tuple(tuple(int(v) for v in p) if np.ndim(p) else int(p) for p in t)
-        click.echo(f"{label}  full {out['full'][i]: .8g}  connected {out['connected'][i]: .6g}{e}")
+        click.echo(f"{label}  full {pm(out['full'][i], None if fe is None else fe[i], plain_digits=8)}"
+                   f"  connected {pm(out['connected'][i], None if ce is None else ce[i])}")
 
 
 def _resolve_method(method, exact, n_networks) -> str:
@@ -166,3 +174,12 @@ def _resolve_method(method, exact, n_networks) -> str:
     if method == "monte-carlo":
         raise InputError("--method monte-carlo needs --networks M")
     return method
+
+
+def _exact_label(c, order: int) -> str:
+    """'exact' or, for the exact engine on quadrature moments, the method and its accuracy."""
+    acc = (c.meta.get("accuracy") or {}).get(order)
+    if acc is None:
+        return "exact" if c.exact else f"exact engine ({c.meta.get('method', 'unknown')})"
+    how = "exact" if c.exact else "not exact"
+    return f"{how} ({c.meta.get('method')}, estimated relative error {acc:.1e})"

@@ -15,7 +15,7 @@ from ._common import (
     parse_cutoff,
     parse_inputs,
 )
-from .core import _resolve_method
+from .core import _exact_label, _resolve_method
 from .vector import outputs_option, with_outputs
 
 
@@ -97,7 +97,10 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
     fit = fit_couplings(c, net, L)
     out = fit.to_dict()
     out["method"] = method.replace("-", "_")
-    if not c.exact:
+    if c.n_networks is None:
+        out["exact_method"] = c.meta.get("method")
+        out["accuracy"] = c.meta.get("accuracy")
+    else:
         out["n_networks"] = c.n_networks
         out["estimator"] = c.estimator
         out["diagnostics"] = c.meta.get("heavy_tail")
@@ -109,13 +112,16 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
     if as_json:
         emit_json(out)
         return
-    src = "exact" if c.exact else f"{c.n_networks} networks ({c.estimator})"
+    src = (_exact_label(c, max(c.orders)) if c.n_networks is None
+           else f"{c.n_networks} networks ({c.estimator})")
     click.echo(f"lambda ({fit.convention}), cutoff {'inf' if math.isinf(L) else L:g}, {src}")
+    from ..stats import format_value_error as pm
+
     for i, t in enumerate(fit.tuples):
-        e = "" if fit.lam_err is None else f" +- {fit.lam_err[i]:.3g}"
-        click.echo(f"{tuple(int(v) for v in t)}  lambda {fit.lam[i]: .8g}{e}  I4 {fit.I4[i]:.6g}")
-    me = "" if fit.mean_err is None else f" +- {fit.mean_err:.3g}"
-    click.echo(f"mean {fit.mean:.8g}{me}  spread {fit.spread:.4g}")
+        lam = pm(fit.lam[i], None if fit.lam_err is None else fit.lam_err[i], plain_digits=8)
+        click.echo(f"{tuple(int(v) for v in t)}  lambda {lam}  I4 {fit.I4[i]:.6g}")
+    click.echo(f"mean {pm(fit.mean, fit.mean_err, plain_digits=8)}  spread "
+               f"{pm(fit.spread, getattr(fit, 'spread_err', None), plain_digits=4)}")
     if sextic:
         click.echo(f"kappa mean {out['kappa_mean']:.8g}  spread {out['kappa_spread']:.4g}")
 
