@@ -70,6 +70,7 @@ _PARTS = (
     ("free_theory", "Free theory against width (exact and Monte Carlo)", None),
     ("hms", "[HMS] reproduction", ("nnqft.reproduce.hms", "reproduce_hms")),
     ("els", "[ELS] reproduction", ("nnqft.reproduce.els", "reproduce_els")),
+    ("pdlt", "[PDLT] deep networks at finite width", ("nnqft.reproduce.pdlt", "reproduce_pdlt")),
 )
 
 
