@@ -57,11 +57,20 @@ def weight_law_cumulants(law: str) -> tuple[float, float]:
     raise ValueError(f"unknown weight law {law!r}; choose one of {', '.join(WEIGHT_LAWS)}")
 
 
+#: command-line spelling of the parameters that the CLI exposes (messages name both)
+_CLI_NAMES = {"sigma_w": "--sigma-w", "sigma_b": "--sigma-b", "width": "--width",
+              "depth": "--depth"}
+
+
+def _label(name: str) -> str:
+    return f"{name} ({_CLI_NAMES[name]})" if name in _CLI_NAMES else name
+
+
 def _check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{_label(name)} must be a positive integer, got {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
+        raise ValueError(f"{_label(name)} must be a positive integer, got {value}")
     return int(value)
 
 
@@ -69,13 +78,13 @@ def _check_scale(name: str, value, *, positive: bool) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise ValueError(f"{_label(name)} must be a number, got {value!r}") from None
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{_label(name)} must be finite, got {value!r}")
     if positive and v <= 0:
-        raise ValueError(f"{name} must be positive, got {v}")
+        raise ValueError(f"{_label(name)} must be positive, got {v}")
     if not positive and v < 0:
-        raise ValueError(f"{name} must be non-negative, got {v}")
+        raise ValueError(f"{_label(name)} must be non-negative, got {v}")
     return v
 
 
