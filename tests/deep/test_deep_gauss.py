@@ -1,7 +1,7 @@
 """Gaussian expectations of the deep 1/N theory against independent values.
 
-Tolerances: closed forms and exact rules agree to rounding (1e-12 relative); scipy's Genz
-algorithm for orthant probabilities is itself accurate to ~1e-9, hence 1e-8 there; finite
+Tolerances: closed forms and exact rules agree to rounding (1e-12 relative); the one-factor
+orthant integral (scipy quad) is accurate to ~1e-14, hence 1e-13 there; finite
 differences of the pair maps (step 1e-5) are accurate to ~1e-9.
 """
 
@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import special
-from scipy.stats import multivariate_normal
 
 from nnqft.deep.gauss import (
     _factor,
@@ -41,11 +40,18 @@ def test_orthant_equicorrelated_and_blocks(rng):
         orthant_probability(B1) * orthant_probability(B2), abs=1e-14)
 
 
-def test_orthant_against_genz(rng):
-    K = _random_cov(rng, 4)
-    ref = multivariate_normal(np.zeros(4), K, abseps=1e-10, releps=1e-10,
-                              maxpts=10**6).cdf(np.zeros(4))
-    assert orthant_probability(K) == pytest.approx(ref, abs=1e-8)
+def test_orthant_one_factor_model(rng):
+    """R_ij = a_i a_j (i != j): z_i = a_i t + sqrt(1 - a_i^2) e_i, so
+    P(z > 0) = int phi(t) prod Phi(a_i t / sqrt(1 - a_i^2)) dt, a 1-d integral (scipy quad)."""
+    from scipy import integrate, stats
+
+    for _ in range(3):
+        a = rng.uniform(-0.9, 0.9, size=4)
+        R = np.outer(a, a)
+        np.fill_diagonal(R, 1.0)
+        ref = integrate.quad(lambda t, a=a: stats.norm.pdf(t) * np.prod(
+            stats.norm.cdf(a * t / np.sqrt(1 - a * a))), -12, 12, epsabs=1e-15, epsrel=1e-13)[0]
+        assert orthant_probability(R) == pytest.approx(ref, abs=1e-13)
 
 
 def test_relu_moment_independent_blocks(rng):

@@ -62,7 +62,7 @@ ORTHANT_NODES = 48
 #: tanh four-point functions: Gauss-Hermite nodes on the largest outer axis, Gauss-Legendre nodes
 #: per piece on the split inner axis (docs/deep.md states the measured accuracy).
 TANH_GH_NODES = 32
-TANH_GL_NODES = 16
+TANH_GL_NODES = 12
 #: Relative eigenvalue below which a covariance direction counts as absent.
 RANK_TOL = 1e-11
 
