@@ -5,7 +5,7 @@
 (b) the same for a depth-4 erf net of width 256;
 (c) the same for the raw estimator, 4-point function, erf N = 1000, 6 inputs (the GPU target's
     workload);
-(d) float32 bias on G4_c and G6_c at N = 1000 (conditional): the float32 run evaluates the
+(d) float32 bias on G4_c and G6_c at N = 1000, and for depth 4 at N = 256 (conditional): the float32 run evaluates the
     float64 run's networks rounded to float32, so the difference of the two estimates on the
     same networks is the rounding bias without Monte Carlo noise between them; reported as the
     largest |bias| over tuples divided by the statistical error the float64 estimate would have
@@ -85,12 +85,14 @@ def run(quick: bool = False) -> dict:
             r = _rate(net, HMS_ERF, orders, M, est, "jax", dtype)
             rows.append([label, f"jax {dtype}", M, r, r / base])
     M = 2048 if quick else 16384
-    for name, X in (("[HMS] erf inputs", HMS_ERF), ("6 inputs in [-1, 1]", SPREAD)):
-        b = _bias(wide, X, M)
+    for name, net, X, m in (("erf N=1000, [HMS] erf inputs", wide, HMS_ERF, M),
+                            ("erf N=1000, 6 inputs in [-1, 1]", wide, SPREAD, M),
+                            ("erf depth 4 N=256, [HMS] erf inputs", deep, HMS_ERF, M // 4)):
+        b = _bias(net, X, m)
         for n in (4, 6):
-            rows.append([f"(d) float32 bias G{n}_c, erf N=1000, {name}",
-                         "max|bias|/sigma(1e7 nets)", M, b[n][0], b[n][1]])
-            rows.append(["    (same) max |bias| / error of the paired difference", "z", M,
+            rows.append([f"(d) float32 bias G{n}_c, {name}",
+                         "max|bias|/sigma(1e7 nets)", m, b[n][0], b[n][1]])
+            rows.append(["    (same) max |bias| / error of the paired difference", "z", m,
                          b[n][2], ""])
     notes = (f"jax {jax.__version__} on {device_description('jax')}; columns: networks/s (or the "
              "bias ratio), then the ratio to numpy (or the largest relative bias). "

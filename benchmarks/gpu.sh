@@ -45,5 +45,10 @@ tests=0
 "$PY" -m pytest tests/test_jax_backend.py -q -p no:cacheprovider \
   -k "matches_exact or sums_equal or bit_identical" 2>&1 | tee "$OUTDIR/gpu_tests.log" || tests=$?
 "$PY" benchmarks/gpu_check.py $SMOKE --out "$OUTDIR/gpu.json"
+if ! "$PY" -c "import json, sys; sys.exit(0 if json.load(open('$OUTDIR/gpu.json'))['bit_identical_rechunked'] else 1)"; then
+  echo "gpu.sh: bits differ under re-chunking; checking again with deterministic XLA GPU ops" >&2
+  XLA_FLAGS="--xla_gpu_deterministic_ops=true ${XLA_FLAGS:-}" \
+    "$PY" benchmarks/gpu_check.py $SMOKE --bits-only --out "$OUTDIR/gpu_bits_deterministic.json"
+fi
 echo "gpu.sh: wrote $OUTDIR/gpu.json and $OUTDIR/gpu_tests.log (tests exit status $tests)"
 exit "$tests"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -88,6 +89,7 @@ def _peak_bytes():
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (test this script on a CPU)")
+    ap.add_argument("--bits-only", action="store_true", help="only the bit-identity check")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gpu.json"))
     args = ap.parse_args()
     warnings.simplefilter("ignore", nq.HeavyTailWarning)
@@ -103,6 +105,24 @@ def main() -> int:
     peaks = PEAKS.get(dev.device_kind)
     wide = nq.Network("erf", width=1000)
     deep = nq.Network("erf", width=1000, depth=4)
+    res["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+    if not args.bits_only:
+        _throughput(args, res, peaks, wide, deep)
+    # bits: identical whatever the chunking on this device
+    plan = make_plan(deep, HMS_ERF, (2, 4, 6), 2**9 if args.smoke else 2**14, 3, "conditional",
+                     None, "jax")
+    a = finalize(plan, run_plan(plan), warn=False)
+    b = finalize(plan, run_plan(plan, executor=LocalExecutor(chunk_blocks=3, shuffle_seed=1)),
+                 warn=False)
+    res["bit_identical_rechunked"] = bool(all(np.array_equal(a.connected(n), b.connected(n))
+                                              for n in (2, 4, 6)))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=2, default=str) + "\n")
+    print(json.dumps({k: v for k, v in res.items() if k != "rows"}, default=str))
+    return 0
+
+
+def _throughput(args, res, peaks, wide, deep) -> None:
     # memory first (the peak is a process-wide maximum): flat in the number of networks
     mem = {}
     for M in ((2**12, 2**14) if args.smoke else (2**18, 2**20)):
@@ -133,18 +153,6 @@ def main() -> int:
                     rate * (ops["flops"] + 20 * (ops["erfs"] + ops["normals"])) / peaks[dtype])
             res["rows"].append(row)
             print(json.dumps(row), flush=True)
-    # bits: identical whatever the chunking on this device
-    plan = make_plan(deep, HMS_ERF, (2, 4, 6), 2**9 if args.smoke else 2**14, 3, "conditional",
-                     None, "jax")
-    a = finalize(plan, run_plan(plan), warn=False)
-    b = finalize(plan, run_plan(plan, executor=LocalExecutor(chunk_blocks=3, shuffle_seed=1)),
-                 warn=False)
-    res["bit_identical_rechunked"] = bool(all(np.array_equal(a.connected(n), b.connected(n))
-                                              for n in (2, 4, 6)))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2, default=str) + "\n")
-    print(json.dumps({k: v for k, v in res.items() if k != "rows"}, default=str))
-    return 0
 
 
 if __name__ == "__main__":

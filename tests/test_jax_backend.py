@@ -159,10 +159,15 @@ def test_conditional_matches_exact(name, dtype):
         assert _zmax(c.connected(n), c.connected_err(n), _wrong(net, X, n)) > 4.5
 
 
-@pytest.mark.parametrize("name,dtype", [("relu", "float64"), ("cos", "float32")])
-def test_raw_order4_matches_exact(name, dtype):
+@pytest.mark.parametrize("name,dtype,width,n_x", [("relu", "float64", 3, 4),
+                                                  ("cos", "float32", 3, 4),
+                                                  ("erf", "float32", 6, 2)])
+def test_raw_order4_matches_exact(name, dtype, width, n_x):
+    """N <= n_x: last layer drawn weight by weight; N = 6 > n_x = 2: outputs drawn in law from
+    the kernel Kh of the last hidden layer (docs/backends.md)."""
     kw, X = CASES[name]
-    net = nq.Network(width=3, **kw)
+    X = X[:: len(X) // n_x][:n_x]
+    net = nq.Network(width=width, **kw)
     ex = exact_correlators(net, X, orders=(4,))
     c = estimate_correlators(net, X, orders=(4,), n_networks=100000, seed=7, estimator="raw",
                              backend="jax", dtype=dtype)

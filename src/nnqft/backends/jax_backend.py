@@ -11,29 +11,29 @@ plan and the device platform only); sub-batch i uses ``fold_in(key, i)``; the ne
 last sub-batch beyond the block's end are drawn and masked out, so that every block of a plan
 runs the same compiled code.
 
-Per sub-batch, the draws are (from ``split(fold_in(key, i), 2 L + 2)``): the first layer's
-weights and biases (cos-net: phases uniform on [-pi, pi]); for each deeper layer its latent
-normals and biases (below); then, for the raw estimator, the last-layer weights W1 (normal or
-uniform with variance sigma_w^2 / N) and the output bias b1.
+Per sub-batch, with (kn, ku) = ``split(fold_in(key, i))``, one float64 standard-normal vector
+(key kn) and, where needed, one float64 uniform[-1, 1) vector (key ku) are drawn and cut, in this
+order, into: the first layer's weights and biases (cos-net: phases pi u); for each deeper layer
+its latent normals (below) and biases; then, for the raw estimator, the last-layer weights W1
+(normal, or uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N)) and the output bias b1.
 
 Deeper layers are sampled in law rather than weight by weight. Given the previous layer's
 features h (N_prev x n_x), the pre-activations z_j(x_a) = sum_k W_jk h_k(x_a) + b_j of a layer
-with i.i.d. N(0, sigma_w^2 / N_prev) weights are, independently for each neuron j, Gaussian
-with covariance b-part sigma_b^2 plus (sigma_w^2 / N_prev) G, with G = h^T h the n_x x n_x
-Gram matrix of the features. So z_j = (sigma_w / sqrt(N_prev)) L g_j + b_j with G = L L^T and
-g_j ~ N(0, 1_{n_x}) has exactly the law of the weight-by-weight construction, at the cost of
-N n_x instead of N N_prev random numbers per layer. This is the standard fact that a Gaussian
-linear map of fixed vectors is Gaussian with the Gram covariance (e.g. [N96] R. M. Neal,
-*Bayesian Learning for Neural Networks*, 1996, ch. 2; [PDLT] Roberts, Yaida, Hanin,
-arXiv:2106.10165, section 4.1, where the same conditional Gaussianity gives the layer-to-layer
-recursion of the 1/N expansion). It is used when N_prev > n_x (otherwise the direct product is
-cheaper). L comes from a Cholesky factorisation that tolerates a singular G (rank-deficient
-features, e.g. repeated inputs or dead ReLU units): a pivot below n eps max(diag G) sets its
-column to zero, which is exact for an exactly singular G and changes G by at most that
-threshold otherwise.
+with i.i.d. N(0, sigma_w^2 / N_prev) weights are linear combinations of independent Gaussians,
+hence, independently for each neuron j, Gaussian with covariance sigma_b^2 (the bias, common to
+all inputs) plus (sigma_w^2 / N_prev) G, G = h^T h the n_x x n_x Gram matrix of the features.
+So z_j = (sigma_w / sqrt(N_prev)) L g_j + b_j with G = L L^T and g_j ~ N(0, 1_{n_x}) has
+exactly the law of the weight-by-weight construction (this conditional Gaussianity given the
+previous layer is also the starting point of the layer-to-layer recursions of [PDLT] Roberts,
+Yaida, Hanin, arXiv:2106.10165, ch. 4; see docs/deep.md), at the cost of N n_x instead of
+N N_prev random numbers and N N_prev n_x multiply-adds per layer. It is used when N_prev > n_x
+(otherwise the direct product is cheaper). L comes from a Cholesky factorisation that tolerates
+a singular G (rank-deficient features, e.g. repeated inputs or dead ReLU units): a pivot below
+n eps max(diag G) sets its column to zero, which is exact for an exactly singular G and changes
+G by at most that threshold otherwise.
 
-Precision: parameters and the forward pass are computed in ``plan.dtype`` (float64 or float32)
-with matrix products at ``Precision.HIGHEST`` (so a GPU does not silently use TF32 for float32
+Precision: the draws are float64, rounded to ``plan.dtype`` (float64 or float32), in which the
+forward pass runs, with matrix products at ``Precision.HIGHEST`` (so a GPU does not silently use TF32 for float32
 products); the per-network vectors that are accumulated (outputs, or centred kernel entries) are
 converted to float64 and every sum over networks is float64, carried across sub-batches inside
 the block and across blocks by :meth:`nnqft.accumulate.MomentSums.merge`. float64 arithmetic is
@@ -99,7 +99,8 @@ def _gram_layer(n_prev: int, n_x: int) -> bool:
 
 def sub_batch_size_jax(widths: tuple[int, ...], d_in: int, n_x: int, block_size: int,
                        platform: str) -> int:
-    """Networks per sub-batch: a function of the architecture, block size and platform only."""
+    """Networks per sub-batch: a function of the architecture, block size and platform only
+    (the largest array of a sub-batch holds at most 2^22 elements on a CPU, 2^25 on a GPU)."""
     per_net = [widths[0] * max(d_in, n_x), widths[-1] * n_x * 2]
     for l in range(1, len(widths)):
         if _gram_layer(widths[l - 1], n_x):
@@ -107,7 +108,9 @@ def sub_batch_size_jax(widths: tuple[int, ...], d_in: int, n_x: int, block_size:
         else:
             per_net.append(widths[l] * widths[l - 1])
     budget = _SUB_BATCH_ELEMENTS.get(platform, _SUB_BATCH_ELEMENTS_ACCEL)
-    return max(1, min(int(block_size), budget // max(per_net)))
+    largest = max(1, min(int(block_size), budget // max(per_net)))
+    # equal sub-batches: as few as the budget allows, without a mostly empty last one
+    return math.ceil(int(block_size) / math.ceil(int(block_size) / largest))
 
 
 def _psd_cholesky(G, eps: float):
@@ -151,10 +154,18 @@ def _draw_layout(activation: str, widths: tuple[int, ...], weight_law: str, n_x:
         n_prev, n_cur = widths[l - 1], widths[l]
         latent = (S, n_cur, n_x) if _gram_layer(n_prev, n_x) else (S, n_cur, n_prev)
         lay += [("normal", f"W{l}", latent), ("normal", f"b{l}", (S, n_cur))]
-    if estimator == "raw":
+    if estimator == "raw" and _gram_output(weight_law, widths[-1], n_x):
+        lay += [("normal", "Wout", (S, n_x))]
+    elif estimator == "raw":
         lay += [("normal" if weight_law == "normal" else "uniform", "Wout", (S, widths[-1])),
                 ("normal", "bout", (S,))]
     return lay
+
+
+def _gram_output(weight_law: str, N: int, n_x: int) -> bool:
+    """Whether the outputs (raw estimator) are sampled in law from the kernel Kh: for a normal
+    last layer, f given h is Gaussian with covariance Kh = sigma_b^2 + (sigma_w^2 / N) h^T h."""
+    return weight_law == "normal" and N > n_x
 
 
 def _draw(key, layout, dt) -> dict:
@@ -246,6 +257,11 @@ def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n
                                     S), ddt)
         r = {k: v.astype(dt) for k, v in r.items()}
         h = _features(r, X, sw, sb, activation, widths, dt)
+        if estimator == "raw" and _gram_output(weight_law, N, n_x):
+            G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
+            Lc = _psd_cholesky(sb * sb + (sw * sw / N) * G, float(jnp.finfo(dt).eps))
+            f = jnp.einsum("sac,sc->sa", Lc, r["Wout"], precision=_HIGHEST)
+            return f.astype(jnp.float64)
         if estimator == "raw":
             if weight_law == "normal":
                 W1 = r["Wout"] * (sw / math.sqrt(N))
