@@ -75,19 +75,37 @@ def test_nu_from_most_relevant_direction():
     assert -1.0 / max(e for e in ev if e < 0) == pytest.approx(2.0)  # the old rule
 
 
-def test_truncation_artefact_is_not_nu():
-    # an eigenvector that lives on the two highest couplings (the ones a truncation cuts) is an
-    # artefact: listed among the relevant ones, but nu comes from the physical direction
+def test_direction_off_the_mass_is_not_nu():
+    # an eigenvector that lives on higher couplings and leaves the mass direction (parameters
+    # 0 and 1: the minimum and u'' there) alone is not the thermal direction: listed among the
+    # relevant ones, but nu comes from the direction that moves the mass. Negative control:
+    # without the mass criterion the spurious theta = 4 would give nu = 1/4.
     n = 8
     V = np.eye(n)
-    V[:, 0] = np.r_[np.ones(2), np.zeros(n - 2)] / np.sqrt(2)   # physical: low couplings
-    V[:, 1] = np.r_[np.zeros(n - 2), np.ones(2)] / np.sqrt(2)   # artefact: top couplings
-    V[:, 7] = np.eye(n)[1]                                       # keeps V invertible
+    V[:, 0] = np.r_[np.ones(2), np.zeros(n - 2)] / np.sqrt(2)   # thermal: the mass direction
+    V[:, 1] = np.r_[np.zeros(4), np.ones(2), np.zeros(2)] / np.sqrt(2)   # spurious
+    V[:, 5] = np.eye(n)[1]                                       # keeps V invertible
     evals = np.array([-1.5, -4.0, 0.6, 1.0, 2.0, 3.0, 4.0, 5.0])
     J = V @ np.diag(evals) @ np.linalg.inv(V)
-    ev, nu, omega, info = classify_spectrum(J)
+    ev, nu, omega, info = classify_spectrum(J, mass_components=(0, 1))
     assert nu == pytest.approx(1 / 1.5, rel=1e-12)
     assert info["relevant"] == pytest.approx([4.0, 1.5]) and info["n_relevant_physical"] == 1
+    assert info["relevant_mass_share"][0] < 1e-12 < 0.5 < info["relevant_mass_share"][1]
+    assert classify_spectrum(J)[1] == pytest.approx(0.25)
+
+
+@pytest.mark.slow
+def test_spurious_relevant_modes_beyond_double_precision():
+    # order 73 (far beyond MAX_RELIABLE_ORDER) grows spurious relevant eigenvalues (theta = 5.1,
+    # measured) with no weight on the mass direction; nu still comes from the thermal direction
+    # (0.654, rounding-corrupted by 5e-3) and not from 1/5.1
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fp = F.LPA(3, 1).fixed_point(order=73)
+    assert len(fp.relevant) > 1 and max(fp.relevant) > 3
+    assert fp.nu == pytest.approx(NU_LITIM_N1, abs=2e-2)
 
 
 def test_grid_seed_is_independent_of_the_polynomial_method():

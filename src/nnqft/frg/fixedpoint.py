@@ -45,13 +45,14 @@ class FixedPoint:
     Attributes
     ----------
     nu, omega : critical exponents. nu = 1/theta_1 for the thermal direction: the most relevant
-        physical (not truncation-artefact, not vacuum) Z2-even eigendirection (see
+        physical (moving the mass direction, not the vacuum) Z2-even eigendirection (see
         ``classify_spectrum``); omega = the smallest positive eigenvalue among the physical ones.
     eigenvalues : eigenvalues of the stability matrix (= -theta), ascending by real part, vacuum
         mode excluded. Real when the imaginary parts vanish to 1e-10, complex otherwise.
     relevant : theta > 0 of every relevant eigendirection found, largest first (the one that
-        gives nu first); more than one means a multicritical point or a truncation artefact,
-        and ``diagnostics["spectrum"]`` says which.
+        comes first); more than one means a multicritical point or spurious modes of a
+        truncation beyond double precision, and ``diagnostics["spectrum"]`` gives each one's
+        share on the mass direction.
     minimum : the minimum r_0 of u(r) (0 in the symmetric phase); curvature : u''(r_0).
         Units U = v_d k^d u, rho = v_d k^(d-2) r (divided by Z0 for P2Kinetic(Z0)).
         ``kappa`` and ``lam`` are the same numbers under their historical names (read-only);
@@ -189,7 +190,8 @@ def newton(f, x0, tol: float = 1e-13, max_iter: int = 100, jac=None, f_scale=Non
     return x, nrm < tol, max_iter, nrm
 
 
-def classify_spectrum(J: np.ndarray, weights=None, artefact_share: float = 0.5):
+def classify_spectrum(J: np.ndarray, weights=None, mass_components=None,
+                      min_mass_share: float = 0.1):
     """Eigenvalues of a stability matrix, the thermal exponent nu and omega, by eigenvectors.
 
     Parameters
@@ -198,33 +200,41 @@ def classify_spectrum(J: np.ndarray, weights=None, artefact_share: float = 0.5):
         parameter in this package, so its mode theta = d never appears).
     weights : positive weights w_j such that sum_j |v_j| w_j measures the change of u'(r) that
         the eigenvector v makes on the window where the truncation is trusted (default 1).
-    artefact_share : an eigenvector whose weighted share on the two highest couplings exceeds
-        this is a truncation artefact (it lives on the couplings the truncation cuts) and is not
-        used for nu or omega. Applied from 6 parameters on (below, every coupling is "high").
+    mass_components : indices of the parameters that make the mass direction (the minimum r_0
+        and u''(r_0) about the minimum; u'(0) and u''(0) about zero). None: every eigenvector
+        counts as physical (the grid, whose sawtooth modes are filtered before).
+    min_mass_share : an eigenvector whose weighted share on ``mass_components`` is below this
+        does not move the potential where it matters; it is not used for nu or omega.
 
     Returns
     -------
     eigenvalues : ascending by real part (real when the imaginary parts vanish to 1e-10).
     nu, omega : nu = 1/theta_1, theta_1 the largest theta = -Re(eigenvalue) among the physical
-        (non-artefact) relevant directions; omega the smallest positive real part among the
-        physical ones (nan when there is none).
-    info : dict with ``relevant`` (every theta > 0, largest first), ``relevant_share`` (the
-        eigenvector share on the two highest couplings for each), ``n_relevant_physical``.
+        relevant directions; omega the smallest positive real part among the physical ones
+        (nan when there is none).
+    info : dict with ``relevant`` (every theta > 0, largest first), ``relevant_mass_share``
+        (the weighted share of each eigenvector on the mass direction, None without
+        ``mass_components``), ``n_relevant_physical``, ``min_mass_share``.
 
     Notes
     -----
-    Why the most relevant one: every direction of the polynomial or grid problem in rho is
-    Z2-even and the vacuum mode is absent, so a physical relevant direction is a scaling field
-    of the Z2-even sector. At the Wilson-Fisher point there is exactly one (the temperature,
-    theta_1 = 1/nu); where several appear, at a multicritical point, the leading thermal
-    exponent y_1 = 1/nu is by definition the largest of them, and the others (theta_2 < theta_1)
-    are the subleading relevant fields. Taking the *least* relevant one, as a "least negative
-    eigenvalue" rule does, would report a subleading field as nu. Eigenvectors concentrated on
-    the top couplings of a truncation are artefacts of the cut and are skipped (reported in
-    ``info``).
+    Why the most relevant one: every direction of the polynomial, grid and shooting problems
+    is a function of rho, so Z2-even, and the vacuum mode is absent, so a physical relevant
+    direction is a scaling field of the Z2-even sector. At the Wilson-Fisher point there is
+    exactly one (the temperature, theta_1 = 1/nu); where several appear, at a multicritical
+    point, the leading thermal exponent y_1 = 1/nu is by definition the largest of them, and
+    the others (theta_2 < theta_1) are subleading relevant fields. Taking the *least* relevant
+    one, as a "least negative eigenvalue" rule does, would report a subleading field as nu.
+
+    Why the mass share: a truncation driven beyond what double precision resolves (order ~80
+    at d = 3) grows spurious relevant eigenvalues (theta = 17.5, 14.5 +- 25i, ...) whose
+    eigenvectors live on intermediate couplings and hardly move the minimum or the mass
+    (weighted share <= 0.011, against 0.95 for the thermal direction, 0.63 for omega's and
+    0.15 for the next one at every order from 6 to 60). Taking the most relevant eigenvalue
+    blindly would report one of them as nu.
     """
     ev, V = np.linalg.eig(J)
-    order = np.argsort(ev.real)
+    order = np.argsort(ev.real, kind="stable")
     ev, V = ev[order], V[:, order]
     if np.all(np.abs(ev.imag) <= 1e-10 * (1 + np.abs(ev.real))):
         ev = ev.real
@@ -232,8 +242,12 @@ def classify_spectrum(J: np.ndarray, weights=None, artefact_share: float = 0.5):
     a = np.abs(V) * w[:, None]
     tot = np.sum(a, axis=0)
     tot[tot == 0] = 1.0
-    share = np.sum(a[-2:], axis=0) / tot if J.shape[0] >= 6 else np.zeros(J.shape[0])
-    physical = share <= artefact_share
+    if mass_components is None:
+        share = None
+        physical = np.ones(len(ev), dtype=bool)
+    else:
+        share = np.sum(a[list(mass_components)], axis=0) / tot
+        physical = share >= min_mass_share
     re = np.real(ev)
     rel = [i for i in range(len(ev)) if re[i] < 0]  # ascending: most relevant first
     rel_phys = [i for i in rel if physical[i]]
@@ -241,9 +255,9 @@ def classify_spectrum(J: np.ndarray, weights=None, artefact_share: float = 0.5):
     nu = -1.0 / re[rel_phys[0]] if rel_phys else float("nan")
     omega = float(re[irr_phys[0]]) if irr_phys else float("nan")
     info = {"relevant": [float(-re[i]) for i in rel],
-            "relevant_share": [float(share[i]) for i in rel],
+            "relevant_mass_share": None if share is None else [float(share[i]) for i in rel],
             "n_relevant_physical": len(rel_phys),
-            "artefact_share": artefact_share}
+            "min_mass_share": min_mass_share if share is not None else None}
     return ev, float(nu), float(omega), info
 
 
@@ -323,7 +337,7 @@ def _fixed_point_from(system: FixedPointSystem, p, method, regulator, convergenc
                       radius):
     J = complex_step_jacobian(system.rhs, p)
     _, x_w = window_weights(p, system.about_minimum, radius)
-    ev, nu, omega, info = classify_spectrum(J, weights=x_w)
+    ev, nu, omega, info = classify_spectrum(J, weights=x_w, mass_components=(0, 1))
     if system.about_minimum:
         r0, curv = float(p[0]), float(p[1])
         coeffs_min = np.concatenate([[0.0, 0.0], p[1:]])  # derivatives u^(j)(r0), j = 0..M
