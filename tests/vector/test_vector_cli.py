@@ -120,3 +120,17 @@ def test_bridge_outputs(capsys):
                          (("--outputs", "2", "--order", "8"), "order must be 4 or 6")):
         status, out, err = run_cli(capsys, *args, *extra)
         assert status == 2 and out == "" and match in err
+
+
+def test_one_over_n_with_outputs(capsys):
+    args = ("correlators", "--net", "tanh", "--depth", "3", "--width", "20", "--sigma-b", "0.3",
+            "--inputs", "[0.3, 0.7]", "--method", "one-over-n", "--json")
+    status, out, _ = run_cli(capsys, *args, "--outputs", "2")
+    assert status == 0
+    obj = json.loads(out)
+    assert obj["method"] == "one_over_n" and np.array(obj["tuples"]).shape == (35, 4, 2)
+    from nnqft.vector import perturbative_vector_correlators
+
+    th = perturbative_vector_correlators(
+        nq.Network("tanh", depth=3, width=20, sigma_b=0.3, outputs=2), [0.3, 0.7])
+    assert obj["connected"] == th.connected(4).tolist()

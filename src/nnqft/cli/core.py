@@ -102,6 +102,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         if order > 4:
             raise InputError(f"--method one-over-n gives orders 2 and 4 (G6_c is O(1/N^2)), "
                              f"got --order {order}")
+        if net.d_out > 1:  # the same theory with output deltas (docs/vector.md)
+            from ..vector import perturbative_vector_correlators as perturbative_correlators
         c = perturbative_correlators(net, X, orders=(order,))
     else:
         c = estimate_correlators(net, X, orders=(order,), n_networks=n_networks, seed=seed,
