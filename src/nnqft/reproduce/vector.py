@@ -21,7 +21,7 @@ Stages (each a figure as PNG + PDF, its data as NetCDF, and numbers in ``summary
    depth 1), with two negative controls (the tensor without output deltas, the diagonal-only
    tensor) that must fail.
 
-Timing (this 2-core machine): quick ~ 1 minute; full ~ 3 minutes.
+Timing (this 2-core machine): quick ~ 70 s; full ~ 170 s.
 """
 
 from __future__ import annotations
