@@ -22,6 +22,7 @@ def _run(args, capsys):
     (["kernel", "--net", "erf", "--sigma-w", "-1", "--inputs", "[0.1]"], "--sigma-w"),
     (["frg", "exponents", "--dim", "4.5"], "2 < d < 4"),
     (["frg", "exponents", "--order", "1"], "--order"),
+    (["frg", "exponents", "--order", "1000"], "--order"),
 ])
 def test_bad_input_exit_2_in_cli_vocabulary(args, wanted, capsys):
     code, err = _run(args, capsys)

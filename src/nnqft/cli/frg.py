@@ -47,10 +47,12 @@ def exponents(dim, components, regulator, method, order, expand_about, grid_poin
     """
     from ..frg import LPA
 
-    if grid_points < 20:
-        raise InputError(f"--grid-points must be >= 20, got {grid_points}")
-    if order < 2:
-        raise InputError(f"--order must be >= 2, got {order}")
+    if not 20 <= grid_points <= 4001:
+        raise InputError(f"--grid-points must be between 20 and 4001 (the stability matrix is "
+                         f"dense), got {grid_points}")
+    if not 2 <= order <= 100:
+        raise InputError(f"--order must be between 2 and 100 (double precision converges by "
+                         f"order 30-40; order 80 takes ~20 s), got {order}")
     lpa = LPA(dim=dim, components=components, regulator=regulator)
     if method == "polynomial":
         fp = lpa.fixed_point(method="polynomial", order=order, expand_about=expand_about)
