@@ -88,3 +88,18 @@ def test_large_n_network_flows_approach_the_infinite_n_lpa():
     # the scaled IR coupling n u4 is the same for every n (widths N = 10 n)
     s = [x["u4"] for x in res["scaled_ir"]]
     assert np.allclose(s, s[0], rtol=1e-12)
+
+
+def test_passive_reading_starts_at_the_ir_data():
+    """At the lowest scale the flowed u4 is the IR coupling and sigma_W(k) is sigma_W; higher
+    up the O(n) flow and the networks at sigma_W(k) part ways (the passive reading fails)."""
+    from nnqft.bridge.on import on_passive_reading
+
+    net = nq.Network("gauss", width=20, sigma_b=0.5, outputs=2)
+    ir = on_ir_data(net, None, order=4)
+    f = on_flow_from_ir(ir, "b", 4, n_points=100, rtol=1e-8, atol=1e-10)
+    r = on_passive_reading(f, ir, n_k=4, k_min=1e-3)
+    assert r["sigma_w"][0] == pytest.approx(1.0, rel=1e-9)
+    assert r["u4_flow"][0] == pytest.approx(ir.to_canonical().u4, rel=1e-8)
+    assert r["u4_networks"][0] == pytest.approx(ir.to_canonical().u4, rel=1e-8)
+    assert abs(r["u4_flow"][-1] / r["u4_networks"][-1] - 1) > 0.3
