@@ -16,6 +16,7 @@ from .executors import DaskExecutor, LocalExecutor
 from .kernels import gp_kernel, kinetic_parameters, momentum_kernel
 from .networks import Network, as_inputs
 from .sampling import sample_outputs
+from .vector import VectorCorrelators
 
 try:
     __version__ = version("nnqft")
@@ -33,6 +34,7 @@ __all__ = [
     "sample_outputs",
     "exact_correlators",
     "perturbative_correlators",
+    "VectorCorrelators",
     "estimate_correlators",
     "Correlators",
     "HeavyTailWarning",
