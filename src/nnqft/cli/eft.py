@@ -104,6 +104,7 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
         out["n_networks"] = c.n_networks
         out["estimator"] = c.estimator
         out["diagnostics"] = c.meta.get("heavy_tail")
+        out["heavy_tail_check"] = c.meta.get("heavy_tail_check")
     if sextic:
         s = sextic_couplings(c, net, L, quartic=fit).to_dict()
         out.update({k: v for k, v in s.items() if k not in ("cutoff", "exact", "tuples")})

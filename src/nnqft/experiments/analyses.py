@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..correlators import Correlators
-from ..eft.stats import deviation, tuple_mean
+from ..stats import deviation, tuple_mean
 from .plan import Task, series_key, series_label
 
 __all__ = ["correlator_rows", "free_theory", "couplings_running", "bridge"]
