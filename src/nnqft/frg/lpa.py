@@ -79,8 +79,6 @@ class LPA:
         """(a, b, c) with the dimensionless threshold function t(w) = sum a / (b + c w)."""
         return dimensionless_poles(self.regulator, self.kinetic, self.dim)
 
-    _dimensionless_poles = dimensionless_poles  # old private name
-
     def fixed_point_system(self, order: int, expand_about: str = "minimum") -> FixedPointSystem:
         """The dimensionless polynomial system (``.equations``, ``.rhs``, ``.beta``)."""
         _check_order(order)
@@ -121,8 +119,6 @@ class LPA:
     def poles_at(self, k):
         """(a, b, c) with the dimensionful threshold function T_k(m) = sum a / (b + c m) at k."""
         return dimensionful_poles(self.regulator, self.kinetic, self.dim, k)
-
-    _poles_at = poles_at  # old private name
 
     def flow_system(self, order: int, expand_about: str = "zero") -> DimensionfulSystem:
         """Dimensionful polynomial system d/dt, t = ln k, in rho-derivatives lambda_j."""
