@@ -121,10 +121,12 @@ def write_netcdf(ds, path: str | Path) -> Path:
 
 
 def save_figure(fig, path: str | Path, **savefig_kw) -> Path:
-    """Save a matplotlib figure as PNG atomically and close it."""
+    """Save a matplotlib figure as PNG (200 dpi unless ``dpi`` is given) atomically and close
+    it. Figures of the reports use :func:`nnqft.reproduce.style.save` (PNG plus PDF)."""
     import matplotlib.pyplot as plt
 
     savefig_kw.setdefault("format", "png")
+    savefig_kw.setdefault("dpi", 200)
     try:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, **savefig_kw))
     finally:

@@ -372,8 +372,13 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
               fmt_pm(r["r6_mc"], r["r6_mc_err"]), fmt(r["heavy_tail"])] for r in frows])
         n_fired = sum(bool(r["heavy_tail"]) for r in frows)
         tails = (f"The heavy-tail diagnostic (docs/theory.md#heavy-tails) fired in {n_fired} of "
-                 f"{len(frows)} rows (column 'heavy tails'): the Monte Carlo error bars of those "
-                 "rows cannot be trusted. " if n_fired else
+                 f"{len(frows)} rows (column 'heavy tails'; crosses in the figure): those "
+                 "Monte Carlo values and error bars failed. Why (docs/theory.md#heavy-tails): the "
+                 "log-normal hidden units of a Gauss-net at sigma_b = 1 put most of the higher moments on rare networks "
+                 "that a feasible sample lacks, so the estimate and its error are both too "
+                 "small. Use instead the exact engine (`sampling.exact = true`, `nnqft "
+                 "correlators --exact`; one hidden layer) or Monte Carlo in the tame regime "
+                 "sigma_b^2 + sigma_W^2 |x|^2 / d <= 0.1. " if n_fired else
                  "The heavy-tail diagnostic (docs/theory.md#heavy-tails) fired in none of the rows. ")
         sections.append(
             "## Free theory\n\nNormalised deviations m_n = <|G_n - G_n,GP| / G_n,GP> (tuple "
@@ -385,7 +390,9 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
         say("analysis: couplings and running")
         ds, crows = _an.couplings_running(tasks, results, cfg.analyses.couplings.cutoffs)
         write_netcdf(ds, data / "couplings.nc")
-        plots.plot_couplings(ds, figs / "couplings.png")
+        heavy = {t.key: bool(((results[t.key].get("mc") or _NoMC).meta.get("heavy_tail")
+                              or {}).get("fired", False)) for t in tasks}
+        plots.plot_couplings(ds, figs / "couplings.png", heavy=heavy)
         table = md_table(["network", "source", "cutoff", "lambda (tuple mean)", "spread"],
                          [[r["network"], r["source"], fmt(r["cutoff"]),
                            fmt_pm(r["lambda_mean"], r["lambda_mean_err"]),
@@ -406,6 +413,10 @@ def _write_outputs(cfg, out: Path, tasks, results, say) -> list[str]:
         sections.append("## FRG bridge\n\nIR data for the functional RG ([ELS]; docs/theory.md"
                         f"#frg-from-the-ir). Data: `data/bridge.nc`.\n\n{table}")
     return sections
+
+
+class _NoMC:
+    meta: dict = {}
 
 
 def _provenance_section(prov: dict) -> str:

@@ -57,6 +57,7 @@ __all__ = [
     "mc_points",
     "reference_line",
     "legend_outside",
+    "log_axes",
     "symlog_axis",
     "save",
 ]
@@ -246,21 +247,40 @@ def legend_outside(ax_or_fig, where: str = "right", ncols: int | None = None, **
                      borderaxespad=0.0, **kw)
 
 
+def log_axes(ax, x: bool = True, y: bool = True) -> None:
+    """Logarithmic x and/or y axis with labels at major ticks only (short ranges otherwise
+    label minor ticks such as 3x10^1 and 4x10^1 on top of each other)."""
+    import matplotlib.ticker as mt
+
+    for flag, setter, axis in ((x, ax.set_xscale, ax.xaxis), (y, ax.set_yscale, ax.yaxis)):
+        if flag:
+            setter("log")
+            axis.set_minor_formatter(mt.NullFormatter())
+
+
 def symlog_axis(ax, axis: str = "y", linthresh: float | None = None,
                 data: Sequence[float] | None = None) -> None:
     """A symmetric-log axis labelled at whole decades only (no colliding labels near 0).
 
     ``linthresh`` defaults to the smallest nonzero ``|data|`` (so every point is on the
-    logarithmic part) rounded down to a decade; the linear part is one decade wide.
+    logarithmic part) rounded down to a decade; the linear part is one decade wide. With
+    ``data`` (values and error-bar ends) the limits are set to hold all of it with a margin
+    (from 0 when nothing is negative).
     """
     import matplotlib.ticker as mt
 
+    vals = np.asarray([] if data is None else data, dtype=float).ravel()
+    vals = vals[np.isfinite(vals)]
     if linthresh is None:
-        v = np.abs(np.asarray([] if data is None else data, dtype=float))
-        v = v[np.isfinite(v) & (v > 0)]
+        v = np.abs(vals[vals != 0])
         linthresh = 10.0 ** np.floor(np.log10(v.min())) if v.size else 1.0
     setter = ax.set_yscale if axis == "y" else ax.set_xscale
     setter("symlog", linthresh=linthresh, linscale=1.0)
+    if vals.size:
+        lo, hi = float(vals.min()), float(vals.max())
+        lo = 0.0 if lo >= 0 else -max(-lo, linthresh) * 3
+        hi = 0.0 if hi <= 0 else max(hi, linthresh) * 3
+        (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(mt.SymmetricalLogLocator(base=10, linthresh=linthresh,
                                                       subs=[1.0]))
