@@ -54,7 +54,7 @@ from .sampling import (
     iter_block_outputs,
 )
 from .tails import predict_tail_check
-from .vector import flatten_outputs, make_correlators, matching_terms
+from .vector import check_point_tuples, flatten_outputs, make_correlators, matching_terms
 
 __all__ = [
     "ESTIMATORS",
@@ -193,6 +193,8 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
                          f"{net.d_out}; use the numpy backend (--backend numpy)")
     X = as_inputs(X, net.d_in)
     orders = check_orders(orders)
+    if net.d_out > 1:
+        check_point_tuples(X.shape[0] * net.d_out, max(orders))
     if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)):
         raise ValueError(f"n_networks must be an integer, got {n_networks!r}")
     if n_networks < 2:

@@ -78,7 +78,25 @@ __all__ = [
     "perturbative_vector_correlators",
     "rotate_outputs",
     "check_points",
+    "check_point_tuples",
+    "MAX_POINT_TUPLES",
 ]
+
+
+#: Largest number of sorted tuples of (input, output) points an order may have (index tables
+#: of this many entries per matching or partition block, ~40 MB each).
+MAX_POINT_TUPLES = 5_000_000
+
+
+def check_point_tuples(n_points: int, order: int) -> int:
+    """Refuse an order whose sorted tuples of points are too many to tabulate (one line)."""
+    T = math.comb(n_points + order - 1, order)
+    if T > MAX_POINT_TUPLES:
+        raise ValueError(
+            f"order {order} on {n_points} (input, output) points has {T} sorted tuples (limit "
+            f"{MAX_POINT_TUPLES}); use fewer inputs or outputs, or the O(n) pairing amplitudes "
+            "(nnqft.eft.on.exact_pairing_amplitudes), which do not depend on n")
+    return T
 
 
 # ---------------------------------------------------------------------------- points
@@ -168,6 +186,7 @@ def matching_terms(n_inputs: int, n_out: int, n: int) -> tuple[tuple[np.ndarray,
     The conditional estimator's connected function is
     sum over matchings of mask * kappa_{n/2}(Kh pairs)[position].
     """
+    check_point_tuples(n_inputs * n_out, n)
     T = sorted_tuples(n_inputs * n_out, n)
     I, O = T // n_out, T % n_out
     P = n_inputs * (n_inputs + 1) // 2
@@ -302,6 +321,7 @@ def vector_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)
     n_x, n_out = X.shape[0], net.d_out
+    check_point_tuples(n_x * n_out, max(orders))
     e = weight_law_moments(net.weight_law, max(orders))
     if moments is None:
         moments = single_neuron_moment_table(net, X, orders, method=method)

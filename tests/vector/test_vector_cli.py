@@ -134,3 +134,11 @@ def test_one_over_n_with_outputs(capsys):
     th = perturbative_vector_correlators(
         nq.Network("tanh", depth=3, width=20, sigma_b=0.3, outputs=2), [0.3, 0.7])
     assert obj["connected"] == th.connected(4).tolist()
+
+
+def test_too_many_point_tuples_refused_before_sampling(capsys):
+    status, out, err = run_cli(capsys, "correlators", "--net", "erf", "--width", "5",
+                               "--outputs", "10", "--inputs", "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]",
+                               "--order", "6", "--networks", "1000")
+    assert status == 2 and out == "" and "sorted tuples" in err
+    assert len(err.strip().splitlines()) == 1
