@@ -122,7 +122,11 @@ class Correlators:
     kernel : ndarray, shape (n_inputs, n_inputs)
         The infinite-width kernel K (for the free values ``gp``).
     exact : bool
-        True for the exact engine; then every ``*_err`` is None.
+        True only for values exact to rounding or to 1e-10 relative (the exact engine with
+        closed-form or exact-rule moments); False for Monte Carlo and for the exact engine on
+        lower-accuracy quadrature, whose ``meta`` then gives ``method`` ("quadrature") and
+        ``accuracy`` / ``abs_error_estimate`` per order. Results of the exact engine
+        (``n_networks`` None) carry no ``*_err``.
     n_networks : int or None
         Number of sampled networks (None when exact).
     estimator : str or None

@@ -474,8 +474,9 @@ def moment_table_with_accuracy(net: Network, X, orders, *, method: str = "auto"
 
     Closed forms (gauss, cos) are exact up to rounding, estimated as k^2 eps max|C_k|. A
     quadrature result is compared with another rule of the same kind: a finer one for the
-    angular and polar rules (twice the nodes per piece and radially; twice the difference
-    bounds the default rule's error when the finer rule at least halves it), a coarser one for tensor Gauss-Hermite (3/4 of the
+    angular and polar rules (1.5x the nodes per piece and radially at rank <= 2, 2x at rank 3;
+    twice the difference bounds the default rule's error when the finer rule at least halves
+    it), a coarser one for tensor Gauss-Hermite (3/4 of the
     nodes per axis, since a finer tensor rule costs (3/2)^r more; the difference is then an
     upper estimate, by about (4/3)^p for a rule converging like nodes^-p, e.g. relu's kinks).
     k eps max|C_k| is added for rounding. Where the rule is exact (relu at rank <= 1, trigonometric polynomials on the
@@ -504,8 +505,9 @@ def moment_table_with_accuracy(net: Network, X, orders, *, method: str = "auto"
     n0 = _default_nodes(net.activation, r)
     gh = not ((net.activation == "relu" and r <= 3)
               or (net.activation in ("erf", "tanh") and 1 <= r <= 3))
-    if not gh:
-        other = 2 * n0  # angular / polar rules (small): twice the nodes per piece and radially
+    if not gh:  # angular / polar rules: finer per piece and radially (the radial nodes of
+        # the rank-3 erf rule are 32 by default, so 2 n0 = 20 -> 40 keeps it finer there)
+        other = math.ceil(1.5 * n0) if r < 3 else 2 * n0
     else:
         other = max(2, (3 * n0) // 4)  # tensor rules (large): 3/4 of the nodes per axis
     ref = single_neuron_moment_table(net, X, orders, method="quadrature", nodes=other)
