@@ -1,0 +1,1 @@
+"""The exact non-perturbative theory of one-hidden-layer ensembles (docs/action.md)."""

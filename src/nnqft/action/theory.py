@@ -1,0 +1,313 @@
+"""Exact one-input theory of a one-hidden-layer network: W(J), Gamma(phi), p(f), S(f).
+
+Conditionally on the hidden layer, f = b1 + sum_j W1_j h_j is normal with variance
+sigma_b^2 + (sigma_w^2 / N) sum_j h_j^2; the N neurons are i.i.d., so (docs/action.md section 1)
+
+    phi(t) = E[exp(i t f)] = exp(-sigma_b^2 t^2 / 2) M(-c t^2)^N,
+    W(J)   = log E[exp(J f)] = sigma_b^2 J^2 / 2 + N log M(c J^2),       c = sigma_w^2 / (2 N),
+
+with M(a) = E[exp(a h^2)] the single-neuron generating function (:mod:`nnqft.action.neuron`).
+
+Effective action: Gamma(phi) = sup_J [J phi - W(J)], found by a safeguarded Newton iteration
+on W'(J) = phi (W is convex; W' is odd and increasing). relu: W is finite only for
+|J| < J_R = (N / (sigma_w^2 m(x, x)))^(1/2) and diverges there, so the supremum is still
+attained inside; gauss: W(J) = +inf for every J != 0 (log-normal h^2), Gamma does not exist.
+
+Density (docs/action.md section 2): shifting the Fourier contour to the saddle point t = -i J*,
+W'(J*) = f, gives the exact identity
+
+    p(f) = exp(W(J*) - J* f) p_J*(f),
+    p_J(f) = (1/pi) int_0^inf Re[ e^{i u (sigma_b^2 J - f)} e^{-sigma_b^2 u^2 / 2}
+             (M(c (J + i u)^2) / M(c J^2))^N ] du,
+
+where p_J is the density of the exponentially tilted law at its own mean, an O(1) number: so
+S(f) = -log p(f) = Gamma(f) - log p_J*(f) keeps its relative accuracy in the far tails (no
+cancellation). The integrand is bounded by exp(-sigma_b^2 u^2 / 2). For sigma_b = 0 that bound
+is gone (the integrand decays only like u^-N), and for Gauss-net no tilt exists: there the
+contour [0, inf) is rotated to arg t = -beta (beta = pi/8), where e^{-itf} decays like
+exp(-t f sin beta) and phi stays bounded (it is a function of t^2 with Re t^2 > 0); the price is
+cancellation, a relative error ~ 1e-16 / (f sin beta p(f)), reported per point.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from ..networks import Network, as_inputs
+from .neuron import NeuronLaw, neuron_law
+
+__all__ = ["OneInputTheory", "SingularDensityError", "GammaUndefinedError", "check_network"]
+
+_EPS = np.finfo(float).eps
+#: Rotation angle of the contour for sigma_b = 0 and Gauss-net.
+BETA = math.pi / 8
+#: Integrands below this fraction of their value at the origin are dropped.
+_TINY = 1e-18
+
+
+class SingularDensityError(ValueError):
+    """The density is infinite at the requested point (S - S(0) undefined)."""
+
+
+class GammaUndefinedError(ValueError):
+    """W(J) is infinite for every J != 0: the effective action does not exist."""
+
+
+def check_network(net: Network) -> None:
+    """Refuse what the exact theory does not cover (one line each)."""
+    if net.depth != 1:
+        raise ValueError(f"the exact action needs one hidden layer, got depth {net.depth}")
+    if net.weight_law != "normal":
+        raise ValueError("the exact action needs a normal last layer (conditionally Gaussian "
+                         f"output), got weight law {net.weight_law!r}")
+    if net.d_out != 1:
+        raise ValueError(f"the exact action needs d_out = 1, got {net.d_out}")
+
+
+@dataclass
+class _Quad:
+    u: np.ndarray
+    w: np.ndarray
+
+
+def _gl_panels(breaks: np.ndarray, n: int) -> _Quad:
+    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = (x + 1) / 2, w / 2
+    lo, hi = breaks[:-1, None], breaks[1:, None]
+    return _Quad((lo + (hi - lo) * x).ravel(), ((hi - lo) * w).ravel())
+
+
+class OneInputTheory:
+    """The exact theory of one network output at one input.
+
+    Parameters
+    ----------
+    net : Network
+        One hidden layer, normal last layer, d_out = 1; any activation.
+    x : array_like
+        The input (d_in numbers).
+    refine : int
+        Accuracy knob: 1 (default) or 2 (a finer rule everywhere, for accuracy estimates).
+    """
+
+    def __init__(self, net: Network, x, *, refine: int = 1):
+        check_network(net)
+        self.net = net
+        self.x = as_inputs(x, net.d_in)
+        if self.x.shape[0] != 1:
+            raise ValueError("OneInputTheory takes exactly one input")
+        self.refine = int(refine)
+        self.law: NeuronLaw = neuron_law(net, self.x, refine=self.refine)
+        self._laws: dict[int, NeuronLaw] = {}
+        self.N = net.last_width
+        self.sw2 = net.sigma_w**2
+        self.sb2 = net.sigma_b**2
+        self.c = self.sw2 / (2 * self.N)
+        self.G2 = self.sb2 + self.sw2 * float(self.law.moments(1)[1])
+
+    # ------------------------------------------------------------------ W and its derivatives
+    @property
+    def j_radius(self) -> float:
+        """sup |J| with W(J) finite: inf (bounded h), (N / (sigma_w^2 m))^(1/2) (relu), 0 (gauss)."""
+        return math.sqrt(self.law.a_max / self.c) if math.isfinite(self.law.a_max) else math.inf
+
+    @property
+    def atom(self) -> float:
+        """Mass of an atom at f = 0: 2^-N for relu with sigma_b = 0 (all neurons dead), else 0."""
+        return self.law.p_zero**self.N if self.sb2 == 0 else 0.0
+
+    def W(self, J, deriv: int = 0) -> np.ndarray:
+        """W(J) (deriv 0), W'(J) (1) or W''(J) (2)."""
+        J = np.asarray(J, dtype=float)
+        a = self.c * J * J
+        if deriv == 0:
+            return self.sb2 * J * J / 2 + self.N * self.law.log_mgf(a, 0)
+        k1 = self.law.log_mgf(a, 1)
+        if deriv == 1:
+            return J * (self.sb2 + self.sw2 * k1)
+        k2 = self.law.log_mgf(a, 2)
+        return self.sb2 + self.sw2 * k1 + 2 * self.sw2 * self.c * J * J * k2
+
+    def _require_gamma(self) -> None:
+        if self.net.activation == "gauss":
+            raise GammaUndefinedError(
+                "Gamma does not exist for gauss-net: W(J) = log E[exp(J f)] is infinite for every "
+                "real J != 0 (log-normal hidden units), so Gamma has only a formal vertex series")
+
+    def solve_J(self, phi, *, tol: float = 1e-14, max_iter: int = 200) -> np.ndarray:
+        """J*(phi) with W'(J*) = phi: safeguarded Newton (bisection on a bracket)."""
+        self._require_gamma()
+        phi = np.atleast_1d(np.asarray(phi, dtype=float))
+        sgn, t = np.sign(phi), np.abs(phi)
+        R = self.j_radius
+        lo = np.zeros_like(t)
+        hi = np.where(np.isfinite(R), R, 0.0)
+        if not np.isfinite(R):  # bracket by doubling
+            hi = np.maximum(2 * t / self.G2, 1e-300)
+            for _ in range(2000):
+                bad = self.W(hi, 1) < t
+                if not bad.any():
+                    break
+                hi = np.where(bad, 2 * hi, hi)
+        J = np.minimum(t / self.G2, 0.5 * (lo + hi))
+        for _ in range(max_iter):
+            g = self.W(J, 1) - t
+            lo = np.where(g <= 0, J, lo)
+            hi = np.where(g >= 0, J, hi)
+            step = g / self.W(J, 2)
+            Jn = J - step
+            out = ~((Jn > lo) & (Jn < hi))
+            Jn = np.where(out, 0.5 * (lo + hi), Jn)
+            done = np.abs(Jn - J) <= tol * np.maximum(np.abs(Jn), 1e-300)
+            J = Jn
+            if np.all(done | (t == 0)):
+                break
+        else:  # pragma: no cover - the bracket guarantees convergence
+            raise RuntimeError("Newton iteration for W'(J) = phi did not converge")
+        return sgn * np.where(t == 0, 0.0, J)
+
+    def gamma(self, phi) -> np.ndarray:
+        """Gamma(phi) - Gamma(0) = J* phi - W(J*) (Gamma(0) = -W(0) = 0)."""
+        phi = np.atleast_1d(np.asarray(phi, dtype=float))
+        J = self.solve_J(phi)
+        return J * phi - self.W(J)
+
+    def gamma_direct(self, phi) -> np.ndarray:
+        """Second method: maximise J phi - W(J) by bounded Brent on each point (no W'')."""
+        self._require_gamma()
+        phi = np.atleast_1d(np.asarray(phi, dtype=float))
+        out = np.empty_like(phi)
+        for i, p in enumerate(phi):
+            if p == 0:
+                out[i] = 0.0
+                continue
+            target = abs(p)
+            if np.isfinite(self.j_radius):
+                hi = self.j_radius * (1 - 1e-12)
+            else:
+                hi = 2 * target / self.G2
+                while self.W(hi, 1) < target:
+                    hi *= 2
+            res = minimize_scalar(lambda j, t=target: float(self.W(j) - j * t),
+                                  bounds=(0.0, hi), method="bounded",
+                                  options={"xatol": 1e-13 * hi, "maxiter": 500})
+            out[i] = -res.fun
+        return out
+
+    # ------------------------------------------------------------------ density
+    def _law_for(self, tau_max: float) -> NeuronLaw:
+        """The neuron rule graded deep enough for |a| <= tau_max (cached by bucket)."""
+        if self.law.kind != "rule" or self.net.activation == "gauss":
+            return self.law
+        key = int(math.ceil(math.log2(max(tau_max, 1.0))))
+        if key not in self._laws:
+            self._laws[key] = neuron_law(self.net, self.x, refine=self.refine,
+                                         tau_max=2.0**key)
+        return self._laws[key]
+
+    def _tilted_density(self, f: float, J: float) -> tuple[float, float]:
+        """p_J(f) at the saddle (Mode A) and an error estimate (relative)."""
+        Wpp = float(self.W(J, 2)) if self.net.activation != "gauss" else self.G2
+        s = 1.0 / math.sqrt(Wpp)
+        a0 = self.c * J * J
+        u_max = math.sqrt(2 * math.log(1 / _TINY) / self.sb2)
+        law = self._law_for(self.c * (J * J + u_max * u_max))
+        width = s / self.refine
+        n_nodes = 12 * self.refine
+        total, absum, u0 = 0.0, 0.0, 0.0
+        lin = self.sb2 * J - f
+        while u0 < u_max:
+            breaks = u0 + width * np.arange(0, 17)
+            q = _gl_panels(breaks, n_nodes)
+            tau = self.c * (J + 1j * q.u) ** 2
+            val = np.exp(1j * q.u * lin - self.sb2 * q.u**2 / 2) * law.ratio(a0, tau) ** self.N
+            re = val.real
+            total += float(q.w @ re)
+            absum += float(q.w @ np.abs(re))
+            u0 = breaks[-1]
+            if np.max(np.abs(val)) < _TINY:
+                break
+        p = total / math.pi
+        return p, 10 * _EPS * absum / max(abs(total), 1e-300)
+
+    def _rotated_density(self, f: float) -> tuple[float, float]:
+        """p(f) - atom on the rotated contour (Mode B, f != 0) and a relative error estimate."""
+        f = abs(f)
+        sf = math.sqrt(self.G2)
+        b, s_beta = BETA, math.sin(BETA)
+        v_end = math.log(1 / _TINY) / (f * s_beta)
+        breaks = [0.0]
+        while breaks[-1] < v_end:
+            v = breaks[-1]
+            breaks.append(v + min(max(0.5 / sf, 0.2 * v), 1.0 / f) / self.refine)
+        q = _gl_panels(np.asarray(breaks), 10 * self.refine)
+        t = q.u * np.exp(-1j * b)
+        phi = np.exp(-self.sb2 * t * t / 2) * self.law.ratio(0.0, -self.c * t * t) ** self.N
+        phi = phi - self.atom
+        val = np.exp(-1j * t * f) * phi * np.exp(-1j * b)
+        total = float(q.w @ val.real) / math.pi
+        absum = float(q.w @ np.abs(val)) / math.pi
+        return total, 10 * _EPS * absum / max(abs(total), 1e-300)
+
+    def _density_at_zero_heavy(self) -> tuple[float, float]:
+        """p(0) for sigma_b = 0 (phi decays only algebraically): exp-sinh rule in t."""
+        if self.N == 1 and self.net.activation != "gauss":
+            raise SingularDensityError(
+                "the density is singular at f = 0 (sigma_b = 0, N = 1: p(0) = E[(2 pi "
+                "sigma_w^2 h^2)^(-1/2)] diverges), so S(f) - S(0) is undefined")
+        if self.net.activation == "relu":
+            raise SingularDensityError(
+                "the density is singular at f = 0 (relu, sigma_b = 0: besides the atom 2^-N of "
+                "all-dead layers, the event 'one neuron alive' gives p ~ log(1/|f|)), so "
+                "S(f) - S(0) is undefined")
+        h = 1.0 / (32 * self.refine)
+        k = np.arange(-5.0, 4.5 + 1e-12, h)
+        sf = math.sqrt(self.G2)
+        t = np.exp(0.5 * math.pi * np.sinh(k)) / sf
+        wt = h * 0.5 * math.pi * np.cosh(k) * t
+        phi = (np.exp(-self.sb2 * t * t / 2) * self.law.ratio(0.0, -self.c * t * t)
+               ** self.N).real - self.atom
+        total = float(wt @ phi) / math.pi
+        return total, 1e-10  # exp-sinh: measured error (tests) well below this bound
+
+    @property
+    def mode(self) -> str:
+        """"tilted" (saddle-shifted contour; needs sigma_b > 0, not too small against the output
+        scale) or "rotated" (sigma_b = 0, tiny sigma_b, or Gauss-net without bias)."""
+        if self.sb2 > 0 and math.sqrt(2 * math.log(1 / _TINY) * self.G2 / self.sb2) <= 400:
+            return "tilted"
+        return "rotated"
+
+    def log_density(self, f) -> tuple[np.ndarray, np.ndarray]:
+        """log p(f) of the continuous part and an estimated relative accuracy per point.
+
+        Raises :class:`SingularDensityError` at f = 0 where p(0) is infinite (sigma_b = 0, N = 1).
+        """
+        f = np.atleast_1d(np.asarray(f, dtype=float))
+        logp, err = np.empty_like(f), np.empty_like(f)
+        gauss = self.net.activation == "gauss"
+        tilted = self.mode == "tilted"
+        Js = np.zeros_like(f) if (gauss or not tilted) else self.solve_J(f)
+        for i, fi in enumerate(f):
+            if tilted:
+                J = float(Js[i])
+                p, e = self._tilted_density(fi, J)
+                shift = float(self.W(J)) - J * fi if J != 0 else 0.0
+            elif fi == 0:
+                (p, e), shift = self._density_at_zero_heavy(), 0.0
+            else:
+                (p, e), shift = self._rotated_density(fi), 0.0
+            logp[i] = shift + math.log(p) if p > 0 else -math.inf
+            err[i] = e if p > 0 else math.inf
+        return logp, err
+
+    def action(self, f) -> tuple[np.ndarray, np.ndarray]:
+        """S(f) - S(0) = -log p(f) + log p(0) and its estimated absolute accuracy."""
+        f = np.atleast_1d(np.asarray(f, dtype=float))
+        lp, e = self.log_density(f)
+        lp0, e0 = self.log_density(np.zeros(1))
+        return lp0[0] - lp, e + e0[0]
