@@ -217,8 +217,8 @@ def grid_flow(lpa, initial, k_span, *, rho_max: float | None = None, n_points: i
     if callable(initial):
         w0 = np.asarray(initial(rho), dtype=float)
     else:
-        lam = phi_to_rho(phi_couplings(initial))
-        w0 = sum(lam[j] * rho**j / factorial(j) for j in range(len(lam)))
+        derivs = phi_to_rho(phi_couplings(initial))  # U^(j+1)(0), j = 0..M-1
+        w0 = sum(derivs[j] * rho**j / factorial(j) for j in range(len(derivs)))
     D1 = sparse.csr_matrix(fd_matrix(rho, 1, fd_order))
     n, d, vd = lpa.components, lpa.dim, v_d(lpa.dim)
 

@@ -47,11 +47,11 @@ def phi_to_rho(u: np.ndarray) -> np.ndarray:
                     dtype=u.dtype)
 
 
-def rho_to_phi(lam: np.ndarray) -> np.ndarray:
+def rho_to_phi(params: np.ndarray) -> np.ndarray:
     """[lambda_1, ..., lambda_M] -> [u_2, ..., u_2M]."""
-    lam = np.asarray(lam)
-    return np.array([lam[j - 1] * _double_factorial_odd(j) for j in range(1, len(lam) + 1)],
-                    dtype=lam.dtype)
+    params = np.asarray(params)
+    return np.array([params[j - 1] * _double_factorial_odd(j) for j in range(1, len(params) + 1)],
+                    dtype=params.dtype)
 
 
 def beta_series(c: np.ndarray, rho0, n: int, poles, d: float | None = None):
@@ -90,29 +90,29 @@ def beta_series(c: np.ndarray, rho0, n: int, poles, d: float | None = None):
     return out, Dmin
 
 
-def _coeffs_from_derivs(lam: np.ndarray, M: int, about_minimum: bool) -> np.ndarray:
+def _coeffs_from_derivs(params: np.ndarray, M: int, about_minimum: bool) -> np.ndarray:
     """Taylor coefficients c[0..M] from the parameter vector (see the classes)."""
-    c = np.zeros(M + 1, dtype=lam.dtype)
-    if about_minimum:  # lam = [rho_0, lambda_2..lambda_M]
+    c = np.zeros(M + 1, dtype=params.dtype)
+    if about_minimum:  # params = [rho_0, lambda_2..lambda_M]
         for j in range(2, M + 1):
-            c[j] = lam[j - 1] / factorial(j)
-    else:  # lam = [lambda_1..lambda_M]
+            c[j] = params[j - 1] / factorial(j)
+    else:  # params = [lambda_1..lambda_M]
         for j in range(1, M + 1):
-            c[j] = lam[j - 1] / factorial(j)
+            c[j] = params[j - 1] / factorial(j)
     return c
 
 
-def _vector_field(beta, lam, M, about_minimum):
+def _vector_field(beta, params, M, about_minimum):
     """d_t of the parameters from the beta series (see the module docstring)."""
     der = beta * np.array([factorial(j) for j in range(M + 1)], dtype=float)
     if not about_minimum:
         return der[1:]
-    lam2 = lam[1]
+    lam2 = params[1]
     dk = -der[1] / lam2
-    out = np.empty(M, dtype=np.result_type(der, lam))
+    out = np.empty(M, dtype=np.result_type(der, params))
     out[0] = dk
     for j in range(2, M + 1):
-        nxt = lam[j] if j < M else 0.0
+        nxt = params[j] if j < M else 0.0
         out[j - 1] = der[j] + nxt * dk
     return out
 
@@ -129,20 +129,20 @@ class FixedPointSystem:
         self.M, self.d, self.n, self.poles = int(M), float(d), int(n), poles
         self.about_minimum = expand_about == "minimum"
 
-    def beta(self, lam):
-        c = _coeffs_from_derivs(np.asarray(lam), self.M, self.about_minimum)
-        rho0 = lam[0] if self.about_minimum else 0.0
+    def beta(self, params):
+        c = _coeffs_from_derivs(np.asarray(params), self.M, self.about_minimum)
+        rho0 = params[0] if self.about_minimum else 0.0
         return beta_series(c, rho0, self.n, self.poles, d=self.d)
 
-    def equations(self, lam):
+    def equations(self, params):
         """Fixed-point equations beta^(j)(rho0) = 0, j = 1..M (no division by lambda_2)."""
-        b, _ = self.beta(lam)
+        b, _ = self.beta(params)
         return b[1:] * np.array([factorial(j) for j in range(1, self.M + 1)], dtype=float)
 
-    def rhs(self, lam):
+    def rhs(self, params):
         """d_t of the parameters (the vector field whose Jacobian is the stability matrix)."""
-        b, _ = self.beta(lam)
-        return _vector_field(b, np.asarray(lam), self.M, self.about_minimum)
+        b, _ = self.beta(params)
+        return _vector_field(b, np.asarray(params), self.M, self.about_minimum)
 
 
 class DimensionfulSystem:
@@ -156,21 +156,21 @@ class DimensionfulSystem:
         self.M, self.d, self.n, self.pole_fn, self.vd = int(M), float(d), int(n), pole_fn, vd
         self.about_minimum = expand_about == "minimum"
 
-    def rhs_and_denominator(self, t, lam):
+    def rhs_and_denominator(self, t, params):
         k = float(np.exp(t))
-        lam = np.asarray(lam)
-        c = _coeffs_from_derivs(lam, self.M, self.about_minimum)
-        rho0 = lam[0] if self.about_minimum else 0.0
+        params = np.asarray(params)
+        c = _coeffs_from_derivs(params, self.M, self.about_minimum)
+        rho0 = params[0] if self.about_minimum else 0.0
         b, Dmin = beta_series(c, rho0, self.n, self.pole_fn(k))
         b = b * (self.vd * k**self.d)
-        return _vector_field(b, lam, self.M, self.about_minimum), Dmin
+        return _vector_field(b, params, self.M, self.about_minimum), Dmin
 
-    def rhs(self, t, lam):
-        return self.rhs_and_denominator(t, lam)[0]
+    def rhs(self, t, params):
+        return self.rhs_and_denominator(t, params)[0]
 
-    def jac(self, t, lam):
+    def jac(self, t, params):
         """Jacobian by complex step (exact to rounding: every formula is holomorphic)."""
-        return complex_step_jacobian(lambda x: self.rhs(t, x), lam)
+        return complex_step_jacobian(lambda x: self.rhs(t, x), params)
 
 
 def complex_step_jacobian(f, x, h: float = 1e-30) -> np.ndarray:
