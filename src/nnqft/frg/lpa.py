@@ -94,12 +94,20 @@ class LPA:
         ----------
         method : ``"polynomial"`` (Newton on the order-M truncation, continuation in M),
             ``"grid"`` (Newton on a finite-difference grid in r; options ``n_points``,
-            ``r_max``, ``fd_order``) or ``"shooting"`` (the fixed-point ODE for u'(r) shot
-            from r = 0 in sigma = u'(0), eigenvalues by shooting the linearised problem;
-            options ``bracket``, ``n_eigen``, ``rtol``, ``series_order``, ... of
-            ``shooting.shooting_fixed_point``).
-        order : truncation order M >= 2 (polynomial only).
+            ``r_max``, ``fd_order``, ``seed`` = ``"quadratic"`` (default, independent of the
+            polynomial method), ``"shooting"`` or ``"polynomial"``) or ``"shooting"`` (the
+            fixed-point ODE for u'(r) shot from r = 0 in sigma = u'(0), eigenvalues by
+            shooting the linearised problem; options ``bracket``, ``n_eigen``, ``rtol``,
+            ``series_order``, ... of ``shooting.shooting_fixed_point``).
+        order : truncation order M >= 2 (polynomial only; converged by 30-40 in double
+            precision, a warning above ``fixedpoint.MAX_RELIABLE_ORDER`` = 40).
         expand_about : ``"minimum"`` (default) or ``"zero"`` (polynomial only).
+
+        Returns
+        -------
+        FixedPoint (nu, omega, eigenvalues, every relevant theta, minimum, curvature,
+        diagnostics). Raises ``ValueError`` for bad input and ``nnqft.errors.NumericalError``
+        when the method fails on valid input (docs/frg.md#errors).
         """
         poles = self.dimensionless_poles()
         if method == "polynomial":
