@@ -95,7 +95,10 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
         click.echo("  WARNING heavy tails: " + "; ".join(ir.heavy_tail["reasons"]), err=True)
     for s, f in out.get("flows", {}).items():
         ks = f["k_star"]
-        click.echo(f"  flow {s}: {f['status']}" + ("" if ks is None else f", k* = {ks:.4g}"))
+        note = ("" if ir.n_networks is None or ks is None
+                else " (from the Monte Carlo central values; no error propagated)")
+        click.echo(f"  flow {s}: {f['status']}" + ("" if ks is None else f", k* = {ks:.4g}")
+                   + note)
 
 
 @reproduce.command("els")
