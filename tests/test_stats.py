@@ -40,7 +40,10 @@ def test_digits_match_the_error(value, error, sig):
     s = format_value_error(value, error, sig=sig)
     v, e, dv, de, e_str, scale = _parse(s)
     assert dv == de  # same number of decimals: digits match
-    unit = 10.0 ** (-de) * scale  # value of the last printed digit
+    # value of the error's last significant digit (for integers such as "12000 +- 1000" the
+    # trailing zeros are not significant)
+    unit = (10.0 ** (-de) * scale if "." in e_str
+            else 10.0 ** (math.floor(math.log10(e) + 1e-9) - sig + 1) * (scale > 0))
     assert abs(v - value) <= 0.5 * unit * (1 + 1e-9) + 1e-12 * abs(value)
     assert abs(e - error) <= 0.5 * 10.0 ** (1 - sig) * error * (1 + 1e-9)
     if "." in e_str:  # significant digits of the error
