@@ -65,9 +65,15 @@ def test_reproduce_hms_quick(tmp_path):
     assert r.stdout == ""
     s = json.loads((tmp_path / "summary.json").read_text())
     for stem in ("deviation_vs_width", "connected6_vs_width", "relu_lambda_vs_cutoff",
-                 "six_point_vs_cutoff", "locality"):
+                 "six_point_vs_cutoff"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 0
+        assert (tmp_path / f"{stem}.pdf").stat().st_size > 0
         assert (tmp_path / f"{stem}.nc").stat().st_size > 0
+    assert (tmp_path / "locality.nc").stat().st_size > 0  # the table is in summary.md, not a PNG
+    assert not (tmp_path / "locality.png").exists()
+    mc_slope = s["monte_carlo"]["relu_slope_d1"]
+    assert mc_slope["exact_by_construction"] and mc_slope["err"] is None
+    assert "by construction" in (tmp_path / "summary.md").read_text()
     assert (tmp_path / "summary.md").exists()
     assert "<table>" in (tmp_path / "summary.html").read_text()
     ex = s["exact"]

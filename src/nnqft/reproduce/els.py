@@ -6,7 +6,9 @@ Outputs (in ``out_dir``, written atomically: temporary file + rename):
   [1, 20] (step 0.5): exact, conditional Monte Carlo (sigma_b = 1 and the tame sigma_b = 0.3)
   and the [ELS]-sized 5 x 1000 raw Monte Carlo, with errors and heavy-tail flags;
 - ``flows.nc``-style files ``flow_<name>.nc`` for the flows shown;
-- figures ``u4_vs_sigma_w.png``, ``flows.png``, ``passive.png``, ``lattice.png``;
+- figures ``u4_vs_sigma_w``, ``flows``, ``passive``, ``lattice``, each as PNG (200 dpi) and PDF in
+  the shared style (:mod:`nnqft.reproduce.style`; Monte Carlo points whose heavy-tail check
+  fired drawn as crosses);
 - ``summary.json`` (``"slopes": [{"width", "slope", "slope_err", "source"}]`` and the rest) and
   ``summary.md`` comparing with the published numbers (docs/theory.md#els-numerics,
   #the-published-flow), and ``summary.html``, the same rendered as HTML. Every strong claim in
@@ -46,9 +48,10 @@ from ..bridge.scaling import (
     mc_coupling_scan,
 )
 from ..experiments.report import render_html
-from ..io import atomic_write_text, save_figure, to_jsonable, write_netcdf
+from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error as pm
+from . import style
 
 __all__ = ["reproduce_els", "PUBLISHED"]
 
@@ -67,7 +70,7 @@ def _write_nc(path: Path, ds) -> None:
 
 
 def _write_fig(path: Path, fig) -> None:
-    save_figure(fig, path, dpi=110)
+    style.save(fig, path)  # PNG (200 dpi) and PDF
 
 
 _jsonable = to_jsonable
@@ -323,74 +326,111 @@ def reproduce_els(out_dir="results/els", quick: bool = True, progress: bool = Tr
 
 # ------------------------------------------------------------------ figures
 def _figures(out, ex1, mc1, els_mc, flows_plot, pub, passive, lat_r, kk):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from ..bridge.lattice import ELS_LATTICE, continuum_count, mode_count
 
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    cmap = plt.get_cmap("viridis")
-    for i, N in enumerate(ex1.widths):
-        col = cmap(i / (len(ex1.widths) - 1))
-        ax.loglog(ex1.sigma_ws, np.abs(ex1.u4[i]), "-", color=col, lw=1, label=f"N={N}")
-        ax.errorbar(mc1.sigma_ws, np.abs(mc1.u4[i]), yerr=mc1.u4_err[i], fmt="o", ms=3,
-                    color=col, capsize=1.5)
-        ax.errorbar(els_mc.sigma_ws * 1.03, np.abs(els_mc.u4[i]), yerr=els_mc.u4_err[i], fmt="x",
-                    ms=4, color=col, capsize=1.5)
-    ax.set_xlabel(r"$\sigma_W$")
-    ax.set_ylabel(r"$\langle|u_4|\rangle$ (raw, tuple mean)")
-    ax.set_title("Gauss-net, sigma_b = 1: exact (lines), conditional MC (o), [ELS]-sized 5x1000 raw MC (x)",
-                 fontsize=8)
-    ax.legend(fontsize=6, ncol=2)
-    _write_fig(out / "u4_vs_sigma_w.png", fig)
+    with style.figure_style():
+        # ---- <|u4|> against sigma_W: one colour per width, one marker per source
+        fig, ax = style.subplots(panel=(6.0, 4.6))
+        cols = style.sequential(len(ex1.widths))
+        for i, N in enumerate(ex1.widths):
+            ax.plot(ex1.sigma_ws, np.abs(ex1.u4[i]), "-", color=cols[i], lw=1.1,
+                    label=f"$N = {N}$")
+            style.mc_points(ax, mc1.sigma_ws, np.abs(mc1.u4[i]), mc1.u4_err[i],
+                            failed=mc1.heavy_tail[i], color=cols[i], marker="o",
+                            markersize=3.5, label=None, failed_label=None)
+            style.mc_points(ax, els_mc.sigma_ws * 1.04, np.abs(els_mc.u4[i]), els_mc.u4_err[i],
+                            failed=els_mc.heavy_tail[i], color=cols[i], marker="s",
+                            markersize=3.5, label=None, failed_label=None, failed_marker="+")
+        grey = style.REFERENCE_COLOR
+        proxies = [
+            Line2D([], [], color=grey, lw=1.1, label="exact (one line per width)"),
+            Line2D([], [], color=grey, marker="o", ls="none",
+                   label=f"conditional MC, {mc1.meta['n_networks']} networks"),
+            Line2D([], [], color=grey, marker="x", ls="none", mew=1.6,
+                   label="conditional MC, failed (heavy tails)"),
+            Line2D([], [], color=grey, marker="s", ls="none",
+                   label="[ELS]-sized raw MC, 5 x 1000"),
+            Line2D([], [], color=grey, marker="+", ls="none", mew=1.6, markersize=8,
+                   label="[ELS]-sized raw MC, failed (heavy tails)")]
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles + proxies, labels + [p.get_label() for p in proxies],
+                  loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        style.log_axes(ax)
+        ax.set_xlabel(style.dimensionless(r"$\sigma_W$"))
+        ax.set_ylabel(style.dimensionless(r"$\langle|u_4|\rangle$ (raw, tuple mean)"))
+        ax.set_title(r"Gauss-net, $\sigma_b = 1$: quartic coupling against $\sigma_W$")
+        _write_fig(out / "u4_vs_sigma_w.png", fig)
 
-    fig, axs = plt.subplots(1, 2, figsize=(11, 4.5))
-    for (sb, N, setup), f in flows_plot.items():
-        if sb != 1.0:
-            continue
-        u4 = f.coupling("u4")
-        if setup == "a":
-            u4 = u4 / f.meta["Z0"] ** 2  # to canonical, for a like-with-like plot
-        axs[0].loglog(f.k, np.abs(u4), "-" if setup == "b" else "--",
-                      label=f"({setup}) N={N}" + (f", k*={f.k_star:.3g}" if f.k_star else ""))
-    axs[0].set_xlabel("k")
-    axs[0].set_ylabel("|u4| (canonical)")
-    axs[0].set_title("sigma_b = 1, phi^6: (a) converted to canonical, (b)", fontsize=9)
-    axs[0].legend(fontsize=7)
-    axs[0].set_xlim(1e-4, 100)
-    for N, row in pub.items():
-        axs[1].plot([], [])
-        axs[1].text(0.05, 0.9 - 0.15 * (N == 3), f"N={N}: sigma_W(100)={row['sigma_w_100']:.4f}, "
-                    f"u4(100)={row['u4_100']:.4g}", transform=axs[1].transAxes, fontsize=8)
-    f1000 = els_as_published(1000, n_points=200)
-    f3 = els_as_published(3, n_points=200)
-    for f, N in ((f1000, 1000), (f3, 3)):
-        axs[1].semilogx(f.k, f.sigma_w_of_k(), label=f"[ELS] as published (typed in) N={N}")
-    axs[1].set_xlabel("k")
-    axs[1].set_ylabel("sigma_W(k) = sqrt(d u2/2)")
-    axs[1].legend(fontsize=7, loc="lower right")
-    _write_fig(out / "flows.png", fig)
+        # ---- flows from the IR (set-ups a and b) and the [ELS] flow as published
+        fig, axs = style.subplots(1, 2, panel=(4.6, 3.6))
+        i = 0
+        for (sb, N, setup), f in flows_plot.items():
+            if sb != 1.0:
+                continue
+            u4 = f.coupling("u4")
+            if setup == "a":
+                u4 = u4 / f.meta["Z0"] ** 2  # to canonical, for a like-with-like plot
+            st = style.series_style(i)
+            i += 1
+            axs[0].plot(f.k, np.abs(u4), color=st["color"],
+                        linestyle="-" if setup == "b" else "--",
+                        label=f"({setup}) $N = {N}$"
+                        + (f", $k^* = {f.k_star:.3g}$" if f.k_star else ""))
+        style.log_axes(axs[0])
+        axs[0].set_xlim(1e-4, 100)
+        axs[0].set_xlabel(style.dimensionless("RG scale $k$"))
+        axs[0].set_ylabel(style.dimensionless("$|u_4(k)|$ (canonical)"))
+        axs[0].set_title(r"$\sigma_b = 1$, $\phi^6$ truncation: set-up (a) in canonical "
+                         "normalisation, (b)", fontsize=8)
+        for j, (f, N) in enumerate(((els_as_published(1000, n_points=200), 1000),
+                                    (els_as_published(3, n_points=200), 3))):
+            row = pub[N]
+            axs[1].plot(f.k, f.sigma_w_of_k(), color=style.series_style(j + 4)["color"],
+                        label=f"$N = {N}$: $\\sigma_W(100) = {row['sigma_w_100']:.4f}$, "
+                              f"$u_4(100) = {row['u4_100']:.4g}$")
+        style.log_axes(axs[1], y=False)
+        axs[1].set_xlabel(style.dimensionless("RG scale $k$"))
+        axs[1].set_ylabel(style.dimensionless(r"$\sigma_W(k) = \sqrt{d\, u_2(k)/2}$"))
+        axs[1].set_title("[ELS] flow as published (couplings typed in)", fontsize=8)
+        style.legend_outside(fig, where="below", ncols=3)
+        _write_fig(out / "flows.png", fig)
 
-    fig, axs = plt.subplots(1, len(passive), figsize=(10, 4))
-    for ax, (name, p) in zip(np.atleast_1d(axs), passive.items(), strict=True):
-        ax.semilogx(p["k"], p["u4_flow"], "o-", label="flow (b), canonical u4(k)")
-        ax.semilogx(p["k"], p["u4_networks"], "s--", label="networks at sigma_W(k), canonical")
-        ax.set_title(f"passive reading {name}" + (f", k*={p['k_star']:.3g}" if p["k_star"] else ""),
-                     fontsize=9)
-        ax.set_xlabel("k")
-        ax.legend(fontsize=7)
-    _write_fig(out / "passive.png", fig)
+        # ---- passive reading: the flow's u4(k) against networks at sigma_W(k)
+        fig, axs = style.subplots(1, len(passive), panel=(4.4, 3.6))
+        for ax, (name, p) in zip(np.atleast_1d(axs), passive.items(), strict=True):
+            ax.plot(p["k"], p["u4_flow"], color=style.CATEGORICAL[0], marker="o",
+                    label="flow (b): canonical $u_4(k)$")
+            ax.plot(p["k"], p["u4_networks"], color=style.CATEGORICAL[1], marker="s",
+                    linestyle="--", label=r"networks at $\sigma_W(k)$, canonical $u_4$")
+            style.log_axes(ax, y=False)
+            vals = np.r_[p["u4_flow"], p["u4_networks"]]
+            if np.nanmax(np.abs(vals)) > 100 * np.nanmin(np.abs(vals[vals != 0])):
+                style.symlog_axis(ax, data=vals)  # the flow runs away near k*
+            ax.set_xlabel(style.dimensionless("RG scale $k$"))
+            ax.set_ylabel(style.dimensionless("$u_4$ (canonical)"))
+            N, sb = name.removeprefix("N").split("_sb")
+            ax.set_title(f"$N = {N}$, $\\sigma_b = {sb}$"
+                         + (f", $k^* = {p['k_star']:.3g}$" if p["k_star"] else ""), fontsize=8)
+        style.legend_outside(fig, where="below", ncols=2)
+        _write_fig(out / "passive.png", fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for lat, name in ((ELS_LATTICE, "[ELS] inputs"), (lat_r, "resolving lattice")):
-        ax.loglog(kk, np.maximum(mode_count(lat, kk), 0.5), "-", label=f"{name}: lattice modes")
-        ax.loglog(kk, continuum_count(lat, kk), "--", label=f"{name}: v_d (kL)^d")
-    ax.set_xlabel("k")
-    ax.set_ylabel("modes with |p| <= k")
-    ax.legend(fontsize=7)
-    _write_fig(out / "lattice.png", fig)
+        # ---- finite data sets: lattice modes below k against the continuum count
+        fig, ax = style.subplots(panel=(5.0, 3.8))
+        for j, (lat, name) in enumerate(((ELS_LATTICE, "[ELS] inputs"),
+                                         (lat_r, "resolving lattice"))):
+            col = style.series_style(j)["color"]
+            ax.plot(kk, np.maximum(mode_count(lat, kk), 0.5), "-", color=col,
+                    label=f"{name}: lattice modes")
+            ax.plot(kk, continuum_count(lat, kk), "--", color=col,
+                    label=f"{name}: continuum $v_d (kL)^d$")
+        style.log_axes(ax)
+        ax.set_xlabel(style.dimensionless("momentum $k$"))
+        ax.set_ylabel(r"number of modes with $|p| \leq k$")
+        ax.set_title("Finite data sets: modes resolved below $k$")
+        style.legend_outside(ax, where="below", ncols=2)
+        _write_fig(out / "lattice.png", fig)
 
 
 # ------------------------------------------------------------------ summary.md

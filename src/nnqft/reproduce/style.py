@@ -172,7 +172,7 @@ def dimensionless(label: str) -> str:
 
 def mc_points(ax, x, y, err=None, *, failed=None, color=None, marker: str = "o",
               label: str | None = "Monte Carlo", failed_label: str | None = None,
-              **kw) -> None:
+              failed_marker: str = "x", **kw) -> None:
     """Monte Carlo points with error bars; ``failed`` points drawn as failures.
 
     Parameters
@@ -182,8 +182,8 @@ def mc_points(ax, x, y, err=None, *, failed=None, color=None, marker: str = "o",
     failed : array_like of bool, optional
         Points whose error bar cannot be trusted (e.g. the heavy-tail diagnostic fired, or the
         estimate is off the exact value by many of its error bars). They are drawn as open
-        crosses without error bars, with the legend entry ``failed_label`` (default: ``label``
-        + " - failed (heavy tails)").
+        crosses (``failed_marker``) without error bars, with the legend entry
+        ``failed_label`` (default: ``label`` + " - failed (heavy tails)").
     color, marker, label : plot options for the good points.
     """
     x = np.asarray(x, dtype=float)
@@ -198,7 +198,7 @@ def mc_points(ax, x, y, err=None, *, failed=None, color=None, marker: str = "o",
         sel = bad & np.isfinite(y)
         if failed_label is None and label is not None:
             failed_label = f"{label} - failed (heavy tails)"
-        ax.plot(x[sel], y[sel], linestyle="none", marker="x", markersize=7, mew=1.6,
+        ax.plot(x[sel], y[sel], linestyle="none", marker=failed_marker, markersize=7, mew=1.6,
                 color=color, label=failed_label)
 
 
@@ -216,8 +216,10 @@ def reference_line(ax, x, y, label: str, **kw) -> None:
 def legend_outside(ax_or_fig, where: str = "right", ncols: int | None = None, **kw):
     """A legend outside the data area, so it never hides data.
 
-    ``where``: "right" (beside the axes) or "below" (under the axes / figure). With a Figure,
-    the handles of all its axes are collected (duplicates by label dropped) into one legend.
+    ``where``: "right" (beside the axes) or "below" (under the figure, clear of the axis
+    labels). With a Figure, or with "below", the handles of all the figure's axes are collected
+    (duplicates by label dropped) into one legend; the figure needs constrained layout
+    (:func:`subplots`).
     """
     from matplotlib.figure import Figure
 
@@ -239,10 +241,8 @@ def legend_outside(ax_or_fig, where: str = "right", ncols: int | None = None, **
     ax = ax_or_fig
     if not ax.get_legend_handles_labels()[0]:
         return None
-    if where == "below":
-        n = ncols or 2
-        return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=n,
-                         borderaxespad=0.0, **kw)
+    if where == "below":  # under the whole figure: clear of tick labels and axis labels
+        return legend_outside(ax.figure, where="below", ncols=ncols or 2, **kw)
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), ncols=ncols or 1,
                      borderaxespad=0.0, **kw)
 
@@ -286,8 +286,8 @@ def symlog_axis(ax, axis: str = "y", linthresh: float | None = None,
                                                       subs=[1.0]))
     target.set_minor_locator(mt.NullLocator())
     lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
-    decades = np.log10(max(abs(lo), abs(hi), linthresh) / linthresh)
-    step = max(1, int(np.ceil(decades / 4)))  # at most ~4 labelled decades per side
+    decades = sum(np.log10(max(abs(v), linthresh) / linthresh) for v in (lo, hi))
+    step = max(1, int(np.ceil(decades / 8)))  # at most ~8 labelled decades in all
 
     def fmt(val, _pos):
         if val == 0:
