@@ -105,7 +105,9 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
 @click.option("--quick", is_flag=True, help="Smaller Monte Carlo and scans (a few minutes).")
 @click.option("--out", "out_dir", default="results/els", show_default=True,
               help="Output directory.")
-@click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
+@click.option("--force", is_flag=True,
+              help="Replace the output nnqft wrote in an existing --out directory "
+                   "(files nnqft did not write are kept).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def reproduce_els_cmd(quick, out_dir, force, quiet):
     """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (docs/theory.md#frg-from-the-ir)."""

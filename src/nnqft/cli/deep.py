@@ -11,7 +11,9 @@ from . import reproduce
 @click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about a minute).")
 @click.option("--out", "out_dir", default="results/pdlt", show_default=True,
               help="Output directory.")
-@click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
+@click.option("--force", is_flag=True,
+              help="Replace the output nnqft wrote in an existing --out directory "
+                   "(files nnqft did not write are kept).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def reproduce_pdlt_cmd(quick, out_dir, force, quiet):
     """Deep networks at finite width ([PDLT] ch. 5): normalised vertex against depth at and off

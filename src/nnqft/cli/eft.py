@@ -131,7 +131,9 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
 @click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about 30 s; the full run about 2 minutes).")
 @click.option("--out", "out_dir", default="results/hms", show_default=True,
               help="Output directory.")
-@click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
+@click.option("--force", is_flag=True,
+              help="Replace the output nnqft wrote in an existing --out directory "
+                   "(files nnqft did not write are kept).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def reproduce_hms_cmd(quick, out_dir, force, quiet):
     """Every [HMS] figure type: PNG + NetCDF, summary.json and summary.md.

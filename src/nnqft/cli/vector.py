@@ -59,7 +59,9 @@ def _register_reproduce():
                        "run a few minutes).")
     @click.option("--out", "out_dir", default="results/vector", show_default=True,
                   help="Output directory.")
-    @click.option("--force", is_flag=True, help="Overwrite an existing output directory.")
+    @click.option("--force", is_flag=True,
+                  help="Replace the output nnqft wrote in an existing --out directory "
+                       "(files nnqft did not write are kept).")
     @click.option("--quiet", is_flag=True, help="No progress lines.")
     def reproduce_vector_cmd(quick, out_dir, force, quiet):
         """Multi-output networks as O(n) fields: O(n) coupling against width for n = 1, 2, 3,
