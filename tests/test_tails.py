@@ -140,6 +140,17 @@ def test_quiet_for_light_tails_at_1000_networks(net, X):
         assert abs(np.median(z)) < 4
 
 
+def test_degenerate_inputs_do_not_fire():
+    """relu with sigma_b = 0 at x = 0 (and erf with sigma_b = 0): h = 0 there for every network,
+    so the per-network term vanishes; no false alarm from that input."""
+    for net, X in [(nq.Network("relu", width=10), [0.0, 0.5, 1.0]),
+                   (nq.Network("erf", width=10, sigma_b=0.0), [0.0, 0.5])]:
+        for est in ("conditional", "raw"):
+            p = predict_tail_check(net, X, 4, est, 1000)
+            assert not p["fired"] and math.isfinite(p["kurtosis"]), (net, est, p["kurtosis"])
+            assert p["diagonal_kurtosis"][0] == 1.0
+
+
 def test_deep_networks_use_the_sample_check():
     c = _run(nq.Network("erf", width=20, depth=2), [0.3, 0.6], 2000, 0)
     assert c.meta["heavy_tail_check"] == "sample"

@@ -181,10 +181,13 @@ def predict_tail_check(net: Network, X, order: int, estimator: str, n_networks: 
                 for m in range(len(mkh)):
                     mu_f[2 * m] = _double_factorial(2 * m) * mkh[m]
                 value, v2, v4 = _psi_stats(mu_f, order)
-            kurt = v4 / v2**2 if v2 > 0 else float("inf")
-            if not np.isfinite(kurt) or not np.isfinite(v2):
-                kurt = float("inf")
-            se = math.sqrt(v2 / n_networks) if np.isfinite(v2) else float("inf")
+            if not (np.isfinite(v2) and np.isfinite(v4)):
+                kurt = float("inf")  # overflow: moments beyond float64, the tails win
+            elif v2 <= 0.0:
+                kurt = 1.0  # the per-network term is zero there (e.g. relu, sigma_b = 0, x = 0)
+            else:
+                kurt = v4 / v2**2 if np.isfinite(v4 / v2**2) else float("inf")
+            se = math.sqrt(max(v2, 0.0) / n_networks) if np.isfinite(v2) else float("inf")
             scale = max(scale, abs(value)) if np.isfinite(value) else float("inf")
             max_se = max(max_se, se)
             values.append(float(value))
