@@ -14,6 +14,7 @@ accumulators in block order.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -101,6 +102,11 @@ def provenance_base() -> dict:
         try:
             versions[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001 - optional packages
+            pass
+    for dist in ("jax", "jaxlib"):  # the jax backend (docs/backends.md); metadata only, no import
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
             pass
     return {
         "versions": versions,
