@@ -11,7 +11,9 @@ traceback instead.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import warnings
 
 import click
@@ -52,15 +54,28 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
     return f"nnqft: warning: {message}\n"
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception, so that locks are released and their files removed."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point with the error contract: one line on stderr and exit 2 (input) or 1 (failure)."""
     _register()
     saved_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
+    saved_term = None
+    if threading.current_thread() is threading.main_thread():
+        saved_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return _main(argv)
     finally:
         warnings.formatwarning = saved_format
+        if saved_term is not None:
+            signal.signal(signal.SIGTERM, saved_term)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -90,6 +105,8 @@ def _main(argv: list[str] | None) -> int:
         fail(f"file not found: {exc.filename or exc}", 2)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except _Terminated:
+        fail("terminated", 143)
     except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
         if debug:
             raise
