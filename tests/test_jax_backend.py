@@ -308,3 +308,22 @@ def test_cli_jax_json_records_backend_dtype_device(capsys):
     assert obj["device"] == device_description("jax")
     K = nq.gp_kernel(nq.Network("erf", width=10), [0.1, 0.5])
     assert np.all(np.isfinite(obj["connected"])) and abs(obj["gp"][0] - 3 * K[0, 0] ** 2) < 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("width", [3, 20])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_conditional_matches_exact_all_activations(name, width, dtype):
+    """Every activation, both precisions, orders 4 and 6 against the exact engine, with the
+    negative control (the sizes of tests/test_mc_vs_exact.py)."""
+    kw, X = CASES[name]
+    net = nq.Network(width=width, **kw)
+    ex = exact_correlators(net, X, orders=(6,))
+    c = estimate_correlators(net, X, orders=(6,), n_networks=40000, seed=width,
+                             estimator="conditional", backend="jax", dtype=dtype)
+    assert not c.meta["heavy_tail"]["fired"]
+    for n in (4, 6):
+        _powerful(c, n, ex.connected(n))
+        assert _zmax(c.connected(n), c.connected_err(n), ex.connected(n)) < 4.5, (name, n)
+        assert _zmax(c.connected(n), c.connected_err(n), _wrong(net, X, n)) > 4.5
