@@ -61,7 +61,10 @@ def _ops_per_network(net, n_x: int, estimator: str) -> dict:
             flops += 2 * w[l] * w[l - 1] * n_x + w[l] * n_x
             normals += w[l] * (w[l - 1] + 1)
         erfs += w[l] * n_x
-    if estimator == "raw":
+    if estimator == "raw" and net.weight_law == "normal" and w[-1] > n_x:  # f from Kh in law
+        flops += 2 * w[-1] * n_x * n_x + n_x**3 // 3 + 2 * n_x * n_x
+        normals += n_x
+    elif estimator == "raw":
         flops += 2 * w[-1] * n_x
         normals += w[-1] + 1
     else:
