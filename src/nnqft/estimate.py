@@ -258,6 +258,15 @@ class BlockTask:
     def __call__(self, b: int) -> MomentSums:
         return compute_block(self.plan, b)
 
+    def run_chunk(self, blocks: list[int]) -> list[tuple[int, MomentSums]]:
+        """[(b, compute_block(plan, b))] for a chunk; the jax backend launches the chunk's
+        blocks before fetching any (same bits as one by one)."""
+        if self.plan.backend == "jax":
+            from .backends.jax_backend import compute_blocks_jax
+
+            return compute_blocks_jax(self.plan, blocks)
+        return [(b, compute_block(self.plan, b)) for b in blocks]
+
 
 def run_plan(plan: SamplingPlan, executor=None, progress: bool = False,
              completed: Mapping[int, MomentSums] | None = None,

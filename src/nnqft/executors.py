@@ -24,6 +24,8 @@ def chunked(blocks: Sequence[int], chunk_blocks: int) -> list[list[int]]:
 
 
 def _run_chunk(fn: Callable, chunk: list[int]):
+    if hasattr(fn, "run_chunk"):  # a task that computes a chunk at once (nnqft.estimate.BlockTask)
+        return fn.run_chunk(chunk)
     return [(b, fn(b)) for b in chunk]
 
 

@@ -374,20 +374,22 @@ def paired_precision_block(plan, b: int) -> tuple[MomentSums, MomentSums]:
     return MomentSums.from_samples(V64, orders), MomentSums.from_samples(V32, orders)
 
 
-def compute_block_jax(plan, b: int) -> MomentSums:
-    """Moment sums of block ``b`` of a plan with ``backend="jax"`` (pure function of plan, b)."""
+def _dispatch(plan, b: int):
+    """Launch block ``b`` on the device (asynchronously); returns (count, device result)."""
     n, S, n_sub = _block_setup(plan, b)
     net, X = plan.network, plan.inputs
-    n_x = X.shape[0]
+    fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, X.shape[0],
+                        plan.estimator, plan.accumulated_orders, plan.dtype, S, n_sub)
+    shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
+    out = fn(block_key(plan.seed, net.content_hash(), b), jnp.asarray(X, jnp.float64),
+             jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
+             jnp.float64(net.sigma_b), jnp.int64(n))
+    return n, out
+
+
+def _collect(plan, n: int, out) -> MomentSums:
     orders = plan.accumulated_orders
-    with _enable_x64(True):
-        fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, n_x,
-                            plan.estimator, orders, plan.dtype, S, n_sub)
-        shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
-        out = fn(block_key(plan.seed, net.content_hash(), b), jnp.asarray(X, jnp.float64),
-                 jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
-                 jnp.float64(net.sigma_b), jnp.int64(n))
-        sums, w1, w2, wm = jax.device_get(out)
+    sums, w1, w2, wm = jax.device_get(out)
     return MomentSums(
         count=n,
         sums={k: np.asarray(s, dtype=np.float64) for k, s in zip(orders, sums, strict=True)},
@@ -396,3 +398,19 @@ def compute_block_jax(plan, b: int) -> MomentSums:
         w_max=float(wm),
         orders=tuple(orders),
     )
+
+
+def compute_block_jax(plan, b: int) -> MomentSums:
+    """Moment sums of block ``b`` of a plan with ``backend="jax"`` (pure function of plan, b)."""
+    with _enable_x64(True):
+        return _collect(plan, *_dispatch(plan, b))
+
+
+def compute_blocks_jax(plan, blocks) -> list[tuple[int, MomentSums]]:
+    """[(b, moment sums of block b)] for a chunk of blocks: every block is launched before any
+    result is fetched, so that the device is not idle while the host waits (JAX dispatches
+    asynchronously). Each block runs the same compiled call as :func:`compute_block_jax`, so
+    the bits are the same."""
+    with _enable_x64(True):
+        launched = [(b, *_dispatch(plan, b)) for b in blocks]
+        return [(b, _collect(plan, n, out)) for b, n, out in launched]
