@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..io import atomic_write, write_netcdf
+from ..io import write_netcdf
 from . import cli
 from ._common import InputError, emit_json
 
@@ -91,7 +91,7 @@ def exponents(dim, components, regulator, method, order, expand_about, grid_poin
               show_default=True)
 @click.option("--rho-max", type=float, default=1.0, show_default=True, help="Grid: rho range.")
 @click.option("--out", "out", required=True, type=click.Path(),
-              help="Output stem: writes OUT.nc and OUT.png.")
+              help="Output stem: writes OUT.nc, OUT.png (200 dpi) and OUT.pdf.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, order,
@@ -116,10 +116,10 @@ def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, o
         else:
             raise InputError("--kinetic: give {\"A\", \"mu2\"} or {\"Z0\", \"m2\"}")
     stem = Path(out)
-    if stem.suffix in (".nc", ".png"):
+    if stem.suffix in (".nc", ".png", ".pdf"):
         stem = stem.with_suffix("")
-    nc, png = stem.with_suffix(".nc"), stem.with_suffix(".png")
-    for p in (nc, png):
+    nc, png, pdf = stem.with_suffix(".nc"), stem.with_suffix(".png"), stem.with_suffix(".pdf")
+    for p in (nc, png, pdf):
         if p.exists() and not force:
             raise InputError(f"{p} exists; use --force to overwrite")
     lpa = LPA(dim=dim, components=components, regulator=regulator, kinetic=kin)
@@ -129,7 +129,7 @@ def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, o
     stem.parent.mkdir(parents=True, exist_ok=True)
     ds = res.to_dataset()
     write_netcdf(ds, nc)
-    atomic_write(png, lambda tmp: _plot(res, tmp))
+    _plot(res, png)  # OUT.png (200 dpi) and OUT.pdf, atomically
     summary = {"status": res.status, "k_star": res.k_star, "message": res.message,
                "netcdf": str(nc), "plot": str(png)}
     if res.rho is None:
@@ -138,34 +138,33 @@ def flow(dim, components, regulator, kinetic, method, initial, k_start, k_end, o
         emit_json(summary)
     else:
         click.echo(res.message, err=True)
-        click.echo(f"wrote {nc} and {png}")
+        click.echo(f"wrote {nc}, {png} and {pdf}")
 
 
 def _plot(res, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The flow in the shared figure style: PNG (200 dpi) and PDF beside it."""
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if res.rho is None:
-        for i, name in enumerate(res.names):
-            ax.plot(res.k, res.values[:, i], label=name)
-        ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=1e-3)
-        ax.set_ylabel("coupling")
-    else:
-        idx = np.unique(np.linspace(0, len(res.k) - 1, 8).astype(int))
-        for i in idx:
-            ax.plot(res.rho, res.values[i], label=f"k = {res.k[i]:.3g}")
-        ax.set_xlabel("rho")
-        ax.set_ylabel("U'(rho)")
-    if res.rho is None:
-        ax.set_xlabel("k")
-    if res.k_star is not None:
-        ax.set_title(f"{res.status} at k* = {res.k_star:.4g}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
-    plt.close(fig)
+    from ..reproduce import style
+
+    with style.figure_style():
+        fig, ax = style.subplots(panel=(5.0, 3.6))
+        if res.rho is None:
+            for i, name in enumerate(res.names):
+                ax.plot(res.k, res.values[:, i], label=name, **style.series_style(i, None),
+                        markevery=max(1, len(res.k) // 12))
+            style.log_axes(ax, y=False)
+            style.symlog_axis(ax, data=np.asarray(res.values).ravel())
+            ax.set_xlabel(style.dimensionless("RG scale $k$"))
+            ax.set_ylabel(style.dimensionless("coupling"))
+        else:
+            idx = np.unique(np.linspace(0, len(res.k) - 1, 8).astype(int))
+            cols = style.sequential(len(idx))
+            for j, i in enumerate(idx):
+                ax.plot(res.rho, res.values[i], color=cols[j], label=f"$k = {res.k[i]:.3g}$")
+            ax.set_xlabel(style.dimensionless(r"$\rho$"))
+            ax.set_ylabel(style.dimensionless(r"$U'(\rho)$"))
+        if res.k_star is not None:
+            ax.set_title(f"{res.status} at $k^* = {res.k_star:.4g}$")
+        style.legend_outside(ax)
+        style.save(fig, path)
