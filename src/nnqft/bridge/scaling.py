@@ -253,6 +253,9 @@ def active_slopes(scan: CouplingScan, normalisation: str = "raw") -> list[dict]:
         row = {"width": int(N), "slope": f["slope"], "slope_err": f["slope_err"],
                "intercept": f["intercept"], "intercept_err": f["intercept_err"],
                "log10_abs_u4_at_first_sigma_w": float(np.log10(abs(u[i, 0]))),
+               # delta method: d log10|u| = du / (|u| ln 10)
+               "log10_abs_u4_at_first_sigma_w_err": None if e is None
+               else float(e[i, 0] / (abs(u[i, 0]) * math.log(10.0))),
                "expected": expected, "correction": f["slope"] - expected,
                "normalisation": normalisation, "source": scan.source,
                "estimator": scan.meta.get("estimator"),

@@ -508,7 +508,7 @@ def _markdown(s: dict) -> str:
           f"{pm(els3['slope'], els3['slope_err'])} |",
           f"| log10 u4 at sigma_W = 1 | {P['log10_u4_sigma1_N3']} | "
           f"{det3['log10_abs_u4_at_first_sigma_w']:.3f} | "
-          f"{els3['log10_abs_u4_at_first_sigma_w']:.3f} |",
+          f"{pm(els3['log10_abs_u4_at_first_sigma_w'], els3.get('log10_abs_u4_at_first_sigma_w_err'))} |",
           f"| intercept of the fit | {P['intercept_N3']} | {det3['intercept']:.4f} | "
           f"{els3['intercept']:.3f} |", "",
           f"Predicted slope d - 4 = -3 (docs/theory.md#active-reading); the exact slope differs "
