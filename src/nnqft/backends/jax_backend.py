@@ -56,6 +56,7 @@ from ..combinatorics import sorted_tuples, tuple_index
 __all__ = [
     "block_key",
     "compute_block_jax",
+    "compute_blocks_jax",
     "default_device_description",
     "sub_batch_size_jax",
     "block_function",
