@@ -195,8 +195,8 @@ def _fit_power(N, rel, err):
     from scipy.optimize import curve_fit
 
     N, rel, err = map(np.asarray, (N, rel, err))
-    if len(N) < 3:
-        return None, None
+    if len(N) < 3 or np.max(np.abs(rel) / err) < 3:
+        return None, None  # too few widths, or a residual consistent with zero at every N
     try:
         p, cov = curve_fit(lambda n, c, s: c * (n / N[0]) ** s, N, rel, p0=(rel[0], -1.0),
                            sigma=err, absolute_sigma=True, maxfev=10_000)
@@ -290,8 +290,8 @@ def _write_summary(out: Path, summary: dict) -> None:
                      f"{r['rel_residual_G4c']:.3g} +- {r['rel_residual_err']:.2g} |")
     lines += ["", "Fitted power s of the relative residual (expected -1):", ""]
     for f in summary["residual_fits"]:
-        s = "not fitted (fewer than 3 widths)" if f["s"] is None else \
-            f"{f['s']:.2f} +- {f['s_err']:.2f}"
+        s = ("not fitted (fewer than 3 widths, or the residual is below 3 standard errors at "
+             "every width)") if f["s"] is None else f"{f['s']:.2f} +- {f['s_err']:.2f}"
         lines.append(f"- {f['activation']}, L = {f['L']}: s = {s}")
     lines += ["", "Files: " + ", ".join(sorted(summary["files"])), ""]
     md = "\n".join(lines)
