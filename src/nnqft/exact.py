@@ -34,10 +34,11 @@ from functools import lru_cache
 import numpy as np
 
 from .combinatorics import even_partitions
-from .correlators import Correlators, check_orders, full_from_connected, partition_sum
+from .correlators import Correlators, check_orders, partition_sum
 from .kernels import gp_kernel
 from .moments import moment_table_with_accuracy
 from .networks import Network, as_inputs, weight_law_cumulants
+from .progress import Progress
 
 __all__ = [
     "EXACT_TOLERANCE",
@@ -113,9 +114,21 @@ def _validate(net: Network) -> None:
         raise ValueError(f"exact correlators need d_out = 1, got d_out = {net.d_out}")
 
 
+def _counted(terms, bar):
+    """Pass ``terms`` through, advancing a progress bar every 4096 of them."""
+    k = 0
+    for t in terms:
+        yield t
+        k += 1
+        if k == 4096:
+            bar.advance(k)
+            k = 0
+    bar.advance(k)
+
+
 def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
                        moments: dict[int, np.ndarray] | None = None,
-                       method: str = "auto") -> dict[int, np.ndarray]:
+                       method: str = "auto", _bar=None) -> dict[int, np.ndarray]:
     """Width-independent brackets B_n with G_n,c = sigma_w^n N^(1 - n/2) B_n (n >= 4).
 
     ``B_2`` is C_2 (then G_2 = sigma_b^2 + sigma_w^2 B_2). Computing them once and calling
@@ -160,8 +173,8 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     for n in orders:
         if n == 2:
             continue
-        out[n] = partition_sum(moments, n_x, n, ((coef_shape([len(b) for b in p]), p)
-                                                 for p in even_partitions(n)))
+        terms = ((coef_shape([len(b) for b in p]), p) for p in even_partitions(n))
+        out[n] = partition_sum(moments, n_x, n, terms if _bar is None else _counted(terms, _bar))
     if info is not None:
         A = {k: float(np.max(np.abs(moments[k]))) for k in orders}
         D = info["abs_error"]
@@ -175,7 +188,7 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
 
 def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
                       brackets: dict[int, np.ndarray] | None = None,
-                      method: str = "auto") -> Correlators:
+                      method: str = "auto", progress: bool = False) -> Correlators:
     """Exact finite-width n-point and connected correlators of a one-hidden-layer network.
 
     Parameters
@@ -190,11 +203,17 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
         Output of :func:`connected_brackets` for the same net (any width) and X.
     method : str
         Moment method ("auto" or "quadrature"), see :mod:`nnqft.moments`.
+    progress : bool
+        Progress bar on stderr over the partition sums (shown from order 10 on, where they
+        take seconds to a minute).
 
     Returns
     -------
     Correlators
-        ``exact=True``, no errors; ``full(n)``, ``connected(n)`` over sorted tuples, shape (T_n,).
+        No errors; ``full(n)``, ``connected(n)`` over sorted tuples, shape (T_n,);
+        ``meta["method"]`` ("closed form" or "quadrature"), ``meta["accuracy"]`` and
+        ``meta["abs_error_estimate"]`` per order; ``exact`` is True only when every order is
+        accurate to ``EXACT_TOLERANCE`` (1e-10) relative.
 
     Notes
     -----
@@ -210,15 +229,33 @@ def exact_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)
     n_x = X.shape[0]
+    top = max(orders)
+    n_terms = sum(len(even_partitions(n)) for n in orders)  # full from connected
     if brackets is None:
-        brackets = connected_brackets(net, X, orders, method=method)
+        n_terms += sum(len(even_partitions(n)) for n in orders if n > 2)
+    with Progress("exact partition sums", n_terms, enabled=progress and top >= 10,
+                  unit="partitions") as bar:
+        if brackets is None:
+            brackets = connected_brackets(net, X, orders, method=method, _bar=bar)
+        conn, full = _assemble(net, orders, n_x, brackets, bar)
+    return _labelled(net, X, orders, brackets, conn, full, method)
+
+
+def _assemble(net, orders, n_x, brackets, bar):
     N = net.last_width
     sw, sb = net.sigma_w, net.sigma_b
     conn = {2: sb**2 + sw**2 * np.asarray(brackets[2])}
     for n in orders:
         if n > 2:
             conn[n] = sw**n * float(N) ** (1 - n / 2) * np.asarray(brackets[n])
-    full = {n: full_from_connected(conn, n_x, n) for n in orders}
+    full = {n: partition_sum(conn, n_x, n, _counted(((1, p) for p in even_partitions(n)), bar))
+            for n in orders}
+    return conn, full
+
+
+def _labelled(net, X, orders, brackets, conn, full, method) -> Correlators:
+    N = net.last_width
+    sw = net.sigma_w
     acc = getattr(brackets, "accuracy", None)
     meta = {"engine": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
             "moments": method, "tolerance": EXACT_TOLERANCE}

@@ -95,7 +95,8 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
 
         c = exact_relu_correlators(net, X, orders=(order,))
     elif exact:
-        c = exact_correlators(net, X, orders=(order,))
+        kw = {} if net.d_out > 1 else {"progress": not quiet}
+        c = exact_correlators(net, X, orders=(order,), **kw)
     elif method == "one-over-n":
         from ..deep.theory import perturbative_correlators
 
