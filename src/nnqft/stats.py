@@ -5,7 +5,9 @@
   the value rounded to the digits its error supports: ``0.027 +- 0.012``.
 - :func:`format_value_error` is that formatter for plain numbers: the error is rounded to
   ``sig`` (default 2) significant digits and the value to the same decimal place; very large
-  or small numbers share one power of ten, ``(2.69 +- 0.12)e-07``. A missing error (None:
+  or small numbers share one power of ten, ``(2.69 +- 0.12)e-07``; a value known to more than
+  ``max_digits`` (8) digits prints them and its error apart, ``-1.5000000e-09 +- 5.9e-26``
+  (never a string of 20 digits). A missing error (None:
   exact numbers) prints the value alone; a nan or negative error prints ``+- n/a``, never
   ``nan``.
 - :func:`tuple_mean`, :func:`tuple_spread`, :func:`deviation`, :func:`mean_deviation`: every
@@ -47,7 +49,8 @@ def _fixed(x: float, decimals: int) -> str:
     return s
 
 
-def format_value_error(value, error=None, sig: int = 2, plain_digits: int = 6) -> str:
+def format_value_error(value, error=None, sig: int = 2, plain_digits: int = 6,
+                       max_digits: int = 8) -> str:
     """``value +- error`` with the value rounded to the decimal place of the error's last digit.
 
     Parameters
@@ -60,6 +63,12 @@ def format_value_error(value, error=None, sig: int = 2, plain_digits: int = 6) -
         Significant digits of the error (>= 1).
     plain_digits : int
         Significant digits of a value printed without a usable error.
+    max_digits : int
+        Most significant digits printed for the value (>= ``sig``). An error so small that
+        matching its last digit would need more (error / |value| below about
+        ``10^(sig - max_digits)``: a value exact to rounding, such as an exact fit) is printed
+        in scientific notation on its own, ``-1.5000000e-09 +- 5.9e-26``: the value with
+        ``max_digits`` significant digits, the error with ``sig``.
 
     Examples
     --------
@@ -67,9 +76,13 @@ def format_value_error(value, error=None, sig: int = 2, plain_digits: int = 6) -
     '0.027 +- 0.012'
     >>> format_value_error(-1.23456e-7, 2.3e-9)
     '(-1.235 +- 0.023)e-07'
+    >>> format_value_error(-1.5e-9, 5.9e-26)
+    '-1.5000000e-09 +- 5.9e-26'
     """
     if sig < 1:
         raise ValueError(f"sig must be >= 1, got {sig}")
+    if max_digits < sig:
+        raise ValueError(f"max_digits must be >= sig = {sig}, got {max_digits}")
     if not _finite(value):
         v = "nan" if value is None or (isinstance(value, float) and math.isnan(value)) \
             else str(float(value))
@@ -89,6 +102,8 @@ def format_value_error(value, error=None, sig: int = 2, plain_digits: int = 6) -
     decimals = sig - 1 - e_exp
     top = max(abs(value), error_r)
     t_exp = math.floor(math.log10(top)) if top > 0 else e_exp
+    if t_exp - e_exp + sig > max_digits:  # more digits than any use needs: value and error apart
+        return f"{value:.{max_digits - 1}e} +- {error_r:.{sig - 1}e}"
     if t_exp >= _SCI_HIGH or t_exp <= _SCI_LOW:
         scale = 10.0**t_exp
         d = decimals + t_exp
