@@ -71,3 +71,24 @@ def test_els_typed_in_claim_prints_measured_values():
     assert "1.26 times" in els._typed_in_claim(s)
     assert els._typed_in_claim({"as_published": {}, "els_sized_bias": [], "k_star": []}) == ""
 
+
+
+def test_hms_locality_table_has_no_nan_and_no_long_digits(tmp_path):
+    """The locality table once printed "(-1.500000000000000000 +- 0.000000000000000059)e-09"
+    (an exact fit) and "-7.5e-10 +- n/a" (a degenerate basis); now the exact fit prints at
+    most 8 digits of its value and the degenerate models say "not identifiable" and why."""
+    rows = [{"activation": "relu", "N": 20, "model": "local", "lambda_0": -1.5e-09,
+             "lambda_0_err": 5.9e-26, "identifiable": True, "train_rel_err": 4.6e-16,
+             "test_rel_err": 1.6e-15},
+            {"activation": "relu", "N": 20, "model": "local+y2", "lambda_0": -7.5e-10,
+             "lambda_0_err": None, "lambda_2": -1.05e-13, "lambda_2_err": None,
+             "identifiable": False, "train_rel_err": 4.2e-16, "test_rel_err": 1.7e-15}]
+    summary = {"quick": True, "wall_s": 1.0, "exact": {"locality": rows},
+               "monte_carlo": {}, "reference": {}, "files": []}
+    hms._write_summary(tmp_path, summary)
+    md = (tmp_path / "summary.md").read_text()
+    table = md[md.index("| net | N | model"):]
+    assert "n/a" not in table and "nan" not in table
+    assert "| -1.5000000e-09 +- 5.9e-26 |" in table
+    assert "| relu | 20 | local+y2 | not identifiable | not identifiable |" in table
+    assert "not identifiable (relu N = 20 local+y2): the model's basis integrals" in table

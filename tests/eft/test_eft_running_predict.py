@@ -164,3 +164,32 @@ def test_locality_table_gauss_hms():
                                           "local+y2+nonlocal"]
     assert rows[0]["lambda_0"] * 1000 == pytest.approx(-128.3, abs=0.1)
     assert all(r["test_rel_err"] < 1e-3 for r in rows)
+
+
+def test_locality_table_degenerate_basis_reports_why_not_nan():
+    """relu, sigma_b = 0, d_in = 1 ([HMS] locality set-up of `reproduce hms`): I_4,
+    I_4^(y^2) and T_NL are proportional on one-signed inputs, so every model with more than
+    the local term is not identifiable. Its errors are None with a note (never nan, which
+    reached the summary table as "+- n/a"); the local fit is exact (train error at rounding)
+    with a finite error at rounding level. Negative control: the Gauss set-up is identifiable."""
+    net = Network("relu", width=20)
+    test = 0.2 * np.arange(1, 7)
+    ctr = exact_correlators(net, test * math.sqrt(2) / 2, orders=(2, 4))
+    cte = exact_correlators(net, test, orders=(2, 4))
+    rows = locality_table(ctr, cte, net, 100.0)
+    assert [r["identifiable"] for r in rows] == [True, False, False, False]
+    for r in rows:
+        for k, v in r.items():
+            assert not (isinstance(v, float) and math.isnan(v)), (r["model"], k)
+    for r in rows[1:]:
+        assert all(r[nm + "_err"] is None for nm in ("lambda_0", "lambda_2", "lambda_NL")
+                   if nm in r)
+        assert "not identifiable" in r["note"]
+    local = rows[0]
+    assert local["train_rel_err"] < 1e-12 and "note" not in local
+    assert 0 <= local["lambda_0_err"] < 1e-12 * abs(local["lambda_0"])
+    gauss = Network("gauss", width=1000)
+    g = 0.01 * 0.2 * np.arange(1, 7)
+    grows = locality_table(exact_correlators(gauss, g * math.sqrt(2) / 2, orders=(2, 4)),
+                           exact_correlators(gauss, g, orders=(2, 4)), gauss, math.inf)
+    assert all(r["identifiable"] and math.isfinite(r["lambda_0_err"]) for r in grows)

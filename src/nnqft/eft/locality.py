@@ -23,7 +23,13 @@ Parameter errors:
   the jackknife covariance is reported (captures the correlations between tuples);
 - standard errors only: the sandwich covariance M diag(err^2) M^T, M = (A^T W A)^-1 A^T W;
 - exact correlators: the residual scatter s^2 (A^T W A)^-1 with normalised weights and
-  T - p degrees of freedom (the misfit of the model taken as its noise).
+  T - p degrees of freedom (the misfit of the model taken as its noise); a model that fits
+  exactly gets an error at rounding level.
+
+When the basis terms of a model are linearly dependent on the train inputs (relu with
+sigma_b = 0 and d_in = 1: I_4, I_4^(y^2) and T_NL are proportional), only a combination of
+its couplings is determined: the fit reports the minimum-norm coefficients with
+``identifiable = False``, no errors (None, never nan) and a note saying why.
 
 References
 ----------
@@ -48,6 +54,7 @@ __all__ = [
     "LocalityFit",
     "locality_basis",
     "linear_fit",
+    "identifiable",
     "fit_local_nonlocal",
     "locality_table",
 ]
@@ -80,26 +87,41 @@ def locality_basis(net: Network, X, cutoff, *, method: str = "auto") -> dict:
     return {"local": I4, "local_y2": I4y2, "nonlocal": TNL}
 
 
+def _scaled(design, weights):
+    A = np.asarray(design, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    scale = np.sqrt(np.sum(w[:, None] * A**2, axis=0))
+    scale[scale == 0] = 1.0
+    return A, w, scale
+
+
+def identifiable(design, weights) -> bool:
+    """Whether weighted least squares with ``design`` (T, p) determines all p coefficients:
+    the smallest singular value of the column-normalised weighted design is above 1e-10
+    times the largest (below that the columns are linearly dependent to rounding)."""
+    A, w, scale = _scaled(design, weights)
+    if A.shape[0] < A.shape[1]:
+        return False
+    sv = np.linalg.svd(np.sqrt(w)[:, None] * (A / scale), compute_uv=False)
+    return bool(sv[-1] > 1e-10 * sv[0])
+
+
 def linear_fit(y, design, weights, *, errors=None, replicates=None):
     """Weighted least squares y ~ design @ beta; returns (beta, cov).
 
     ``design`` (T, p), ``weights`` (T,) > 0. Covariance: jackknife over ``replicates`` (B, T)
     if given, else the sandwich with ``errors`` (T,), else residual scatter (see module doc).
-    Columns are rescaled internally for conditioning.
+    Columns are rescaled internally for conditioning. A degenerate basis
+    (:func:`identifiable` false) gives the minimum-norm coefficients and an all-nan cov.
     """
     y = np.asarray(y, dtype=float)
-    A = np.asarray(design, dtype=float)
-    w = np.asarray(weights, dtype=float)
+    A, w, scale = _scaled(design, weights)
     T, p = A.shape
     if T < p:
         raise ValueError(f"{T} tuples cannot determine {p} coefficients")
-    scale = np.sqrt(np.sum(w[:, None] * A**2, axis=0))
-    scale[scale == 0] = 1.0
     As = A / scale
     sw = np.sqrt(w)
     # M maps y to the scaled coefficients: beta_s = M y
-    sv = np.linalg.svd(sw[:, None] * As, compute_uv=False)
-    identifiable = bool(sv[-1] > 1e-10 * sv[0])
     pinv = np.linalg.pinv(sw[:, None] * As)
     M = pinv * sw[None, :]
     beta = (M @ y) / scale
@@ -119,7 +141,7 @@ def linear_fit(y, design, weights, *, errors=None, replicates=None):
         s2 = float(np.sum(wn * r**2)) / dof
         G = np.linalg.pinv((As.T * wn) @ As)
         cov = s2 * G / np.outer(scale, scale)
-    if not identifiable:  # the basis is degenerate: coefficients are not determined
+    if not identifiable(A, w):  # the basis is degenerate: coefficients are not determined
         cov = np.full((p, p), np.nan)
     return beta, cov
 
@@ -133,8 +155,12 @@ class LocalityFit:
     terms : tuple of str
         Basis terms fitted ("local", "local_y2", "nonlocal").
     coef, coef_err : ndarray (p,)
-        lambda_0, lambda_2, lambda_NL (those fitted), convention of the module docstring.
+        lambda_0, lambda_2, lambda_NL (those fitted), convention of the module docstring;
+        ``coef_err`` is nan when not ``identifiable``.
     cov : ndarray (p, p)
+    identifiable : bool
+        False when the basis terms are linearly dependent on the train inputs: ``coef`` is
+        then the minimum-norm solution and only a combination of it is determined.
     train_rel_err, test_rel_err : float
         Multiplicity-weighted mean of |G4_c,pred - G4_c| / |G4_c| on the train and test inputs.
     test_pred, test_measured : ndarray (T,)
@@ -151,17 +177,25 @@ class LocalityFit:
     test_measured: np.ndarray
     train_pred: np.ndarray
     train_measured: np.ndarray
+    identifiable: bool = True
 
     def as_dict(self) -> dict:
-        return {
+        """Plain dict; errors are None (never nan) when not identifiable, with a "note"."""
+        ok = self.identifiable
+        d = {
             "terms": list(self.terms),
             **{_COEF_NAMES[t]: float(v) for t, v in zip(self.terms, self.coef, strict=True)},
-            **{_COEF_NAMES[t] + "_err": float(v)
+            **{_COEF_NAMES[t] + "_err": float(v) if ok else None
                for t, v in zip(self.terms, self.coef_err, strict=True)},
+            "identifiable": ok,
             "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
             "train_rel_err": self.train_rel_err,
             "test_rel_err": self.test_rel_err,
         }
+        if not ok:
+            d["note"] = ("not identifiable: the basis terms are linearly dependent on the train "
+                         "inputs; minimum-norm coefficients, only their combination is fixed")
+        return d
 
 
 def _rel_err(pred, meas, w):
@@ -217,7 +251,7 @@ def fit_local_nonlocal(c_train: Correlators, c_test: Correlators | None = None,
         terms=terms, coef=beta, coef_err=np.sqrt(np.diag(cov)), cov=cov, cutoff=L,
         train_rel_err=_rel_err(pred_tr, y, w), test_rel_err=_rel_err(pred_te, c_test.connected(4), wt),
         test_pred=pred_te, test_measured=c_test.connected(4), train_pred=pred_tr,
-        train_measured=y,
+        train_measured=y, identifiable=identifiable(A, w),
     )
 
 

@@ -449,14 +449,26 @@ def _write_summary(out: Path, summary: dict) -> None:
     lines += ["", "## Local vs non-local fits (exact correlators)", "",
               "| net | N | model | lambda_0 | lambda_2 | lambda_NL | train rel err | test rel err |",
               "|---|---|---|---|---|---|---|---|"]
+    degenerate = []
     for r in ex.get("locality", []):
-        def f(nm, r=r):
+        ok = r.get("identifiable", True)
+        if not ok:
+            degenerate.append(f"{r['activation']} N = {r['N']} {r['model']}")
+
+        def f(nm, r=r, ok=ok):
             if nm not in r:
                 return ""
-            return pm(r[nm], r.get(nm + "_err"), plain_digits=4)
+            # a degenerate basis fixes only a combination of the couplings: no error exists
+            return pm(r[nm], r.get(nm + "_err"), plain_digits=4) if ok else "not identifiable"
         lines.append(f"| {r['activation']} | {r['N']} | {r['model']} | {f('lambda_0')} | "
                      f"{f('lambda_2')} | {f('lambda_NL')} | {r['train_rel_err']:.2e} | "
                      f"{r['test_rel_err']:.2e} |")
+    if degenerate:
+        lines += ["", "not identifiable (" + "; ".join(degenerate) + "): the model's basis "
+                  "integrals are linearly dependent on the train inputs, so the fit fixes only "
+                  "one combination of its couplings (summary.json keeps the minimum-norm "
+                  "coefficients, with no errors); its rel err columns still show how well "
+                  "that combination fits."]
     lines += ["", "Files: " + ", ".join(sorted(summary["files"])), ""]
     md = "\n".join(lines)
     _save_text(render_html(md, "nnqft reproduce hms"), out / "summary.html")
