@@ -152,3 +152,26 @@ def test_reproduce_els_quick(tmp_path):
     for r in s["as_published"].values():
         assert r["max_rel_diff"] < 1e-3
     assert all(r["k_star"] is not None for r in s["k_star"] if r["status"] != "completed")
+
+
+def test_bridge_modules_use_no_private_names_of_other_modules():
+    """Issue 12 (architecture): helpers shared between bridge modules are public
+    (run_polynomial_flow, check_bridge_network), so no module imports a private name."""
+    import ast
+    from pathlib import Path
+
+    import nnqft.bridge as pkg
+    from nnqft.bridge.flows import run_polynomial_flow
+    from nnqft.bridge.ir import check_bridge_network
+
+    bad = []
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                bad += [f"{path.name}: {a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    assert bad == []
+    assert callable(run_polynomial_flow)
+    with pytest.raises(ValueError, match="translation-invariant"):
+        check_bridge_network(nq.Network("relu", width=3))
+    check_bridge_network(nq.Network("gauss", width=3))

@@ -43,6 +43,7 @@ __all__ = [
     "els_with_measured",
     "passive_reading",
     "compare_flows",
+    "run_polynomial_flow",
 ]
 
 #: k range of [ELS] (k from ~0 to the UV scale).
@@ -147,7 +148,11 @@ def lpa_for_setup(setup: str, ir: IRData | None = None, d: int = 1):
     raise ValueError(f"unknown set-up {setup!r}; choose 'a', 'b' or 'els'")
 
 
-def _run(lpa, initial: dict, order: int, k_span, blowup_threshold, n_points, rtol, atol):
+def run_polynomial_flow(lpa, initial: dict, order: int, k_span, blowup_threshold, n_points,
+                        rtol, atol):
+    """The bridge's LPA flow: polynomial truncation (``order`` = M couplings u2..u2M) about
+    phi = 0, Radau from ``k_span[0]`` upward, stopped when |u4| passes ``blowup_threshold``
+    (shared by the one-component flows here and the O(n) flows of :mod:`nnqft.bridge.on`)."""
     return lpa.flow(initial, k_span, method="polynomial", order=order, expand_about="zero",
                     blowup_threshold=blowup_threshold, rtol=rtol, atol=atol, n_points=n_points,
                     solver="Radau")
@@ -169,8 +174,8 @@ def flow_from_ir(ir: IRData, setup: str = "b", order: int = 6, *, k_span=K_SPAN,
     data = ir.to_raw() if target == "raw" else ir.to_canonical()
     init = data.couplings(order)
     M = order // 2
-    res = _run(lpa_for_setup(setup, data), init, M, k_span, blowup_threshold, n_points, rtol,
-               atol)
+    res = run_polynomial_flow(lpa_for_setup(setup, data), init, M, k_span, blowup_threshold,
+                              n_points, rtol, atol)
     return BridgeFlow(setup, SETUPS[setup]["label"], target, M, init, res, ir.d,
                       meta={"width": ir.network.width, "sigma_w": ir.network.sigma_w,
                             "sigma_b": ir.network.sigma_b, "exact": ir.exact,
@@ -193,7 +198,8 @@ def els_as_published(width: int = 1000, *, u4_0: float | None = None,
         u4_0 = ELS_PUBLISHED["u4_0"][width]
     u6 = ELS_PUBLISHED["u6_0"] if u6_0 is None else float(u6_0)
     init = {"u2": ELS_PUBLISHED["u2_0"], "u4": float(u4_0), "u6": u6}
-    res = _run(lpa_for_setup("els", d=1), init, 3, k_span, 1e6, n_points, rtol, atol)
+    res = run_polynomial_flow(lpa_for_setup("els", d=1), init, 3, k_span, 1e6, n_points, rtol,
+                              atol)
     return BridgeFlow("els", SETUPS["els"]["label"] + " -- couplings TYPED IN from [ELS]",
                       "els_as_published", 3, init, res, 1, typed_in=True,
                       meta={"width": width, "source": ELS_PUBLISHED["note"]})
@@ -208,7 +214,8 @@ def els_with_measured(ir: IRData, *, order: int = 6, k_span=K_SPAN, n_points: in
     raw = ir.to_raw()
     init = raw.couplings(order)
     init["u2"] = ir.mu2
-    res = _run(lpa_for_setup("els", d=ir.d), init, order // 2, k_span, 1e6, n_points, rtol, atol)
+    res = run_polynomial_flow(lpa_for_setup("els", d=ir.d), init, order // 2, k_span, 1e6,
+                              n_points, rtol, atol)
     return BridgeFlow("els", SETUPS["els"]["label"] + " -- measured u4, u6", "els_as_published",
                       order // 2, init, res, ir.d,
                       meta={"width": ir.network.width, "sigma_b": ir.network.sigma_b})

@@ -60,6 +60,7 @@ __all__ = [
     "gauss_tree_integral",
     "octic_couplings",
     "check_same_normalisation",
+    "check_bridge_network",
 ]
 
 NORMALISATIONS = ("raw", "canonical")
@@ -293,7 +294,10 @@ def octic_couplings(c: Correlators, lambda_bar: float, kappa_bar: float) -> np.n
 
 
 # ------------------------------------------------------------------ IR data
-def _check_net(net: Network) -> None:
+def check_bridge_network(net: Network) -> None:
+    """Raise ValueError unless ``net`` is a Network with a translation-invariant kernel (gauss
+    or cos), the only ones whose kernel inverse is a kinetic term (used by the one-component
+    and the O(n) bridge)."""
     if not isinstance(net, Network):
         raise ValueError("net must be an nnqft.Network")
     if net.activation not in ("gauss", "cos"):
@@ -312,7 +316,7 @@ def ir_from_correlators(c: Correlators, *, small_input: bool = False) -> IRData:
     from ..eft.couplings import couplings, sextic_couplings
 
     net = c.network
-    _check_net(net)
+    check_bridge_network(net)
     kp = kinetic_parameters(net)
     q = couplings(c, net, math.inf)
     u6 = u6_err = u6_spread = u6_reps = None
@@ -362,7 +366,7 @@ def ir_data(net: Network, X=None, *, order: int = 6, exact: bool | None = None,
     -------
     IRData
     """
-    _check_net(net)
+    check_bridge_network(net)
     if order not in (4, 6, 8):
         raise ValueError(f"order must be 4, 6 or 8, got {order!r}")
     small = X is None

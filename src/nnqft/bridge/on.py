@@ -37,8 +37,8 @@ import numpy as np
 
 from ..kernels import kinetic_parameters
 from ..networks import Network, as_inputs
-from .flows import K_SPAN, SETUPS, BridgeFlow, _run
-from .ir import IRData, _check_net, ir_data, small_input_inputs
+from .flows import K_SPAN, SETUPS, BridgeFlow, run_polynomial_flow
+from .ir import IRData, check_bridge_network, ir_data, small_input_inputs
 
 __all__ = [
     "LARGE_N",
@@ -79,7 +79,7 @@ def on_ir_data(net: Network, X=None, *, order: int = 6, exact: bool | None = Non
         return ir_data(net, X, order=order, exact=exact, n_networks=n_networks, seed=seed,
                        estimator=estimator, executor=executor, progress=progress,
                        normalisation=normalisation)
-    _check_net(net)
+    check_bridge_network(net)
     if order not in (4, 6):
         raise ValueError(f"order must be 4 or 6 for several outputs, got {order!r}")
     small = X is None
@@ -179,8 +179,8 @@ def on_flow_from_ir(ir: IRData, setup: str = "b", order: int = 6, *,
     data = ir.to_raw() if target == "raw" else ir.to_canonical()
     init = data.couplings(order)
     init = {k: v * scale ** (1 - int(k[1:]) // 2) for k, v in init.items()}
-    res = _run(_lpa(setup, data, n), init, order // 2, k_span, blowup_threshold * scale ** -1,
-               n_points, rtol, atol)
+    res = run_polynomial_flow(_lpa(setup, data, n), init, order // 2, k_span,
+                              blowup_threshold * scale ** -1, n_points, rtol, atol)
     label = SETUPS[setup]["label"] + f", O({n}) LPA"
     return BridgeFlow(setup, label, target, order // 2, init, res, ir.d,
                       meta={"width": ir.network.width, "sigma_w": ir.network.sigma_w,
