@@ -265,3 +265,33 @@ def test_monte_carlo_tensor_is_symmetric_property(perm):
     T = c.tensor("connected", 4)
     assert T.shape == (3, 3, 3, 3)
     assert np.array_equal(T, np.transpose(T, perm))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(min_value=64, max_value=20000),
+                 st.integers(min_value=20000, max_value=5 * 10**6)))
+def test_default_plan_has_64_batches_equal_up_to_one_block(M):
+    """Every M >= 64 networks gives 64 jackknife batches with the default block size (a
+    ceiling gave 63 blocks, hence 63 batches, at M = 1000); blocks stay <= MAX_BLOCK_SIZE,
+    every batch holds >= 1 block, and the largest batch has at most twice the networks of the
+    smallest (a shorter last block joins the last batch instead of standing alone: M = 4033
+    once gave a batch of one network)."""
+    from nnqft.sampling import MAX_BLOCK_SIZE
+
+    plan = make_plan(nq.Network("erf", width=3), [0.1], orders=(4,), n_networks=M)
+    assert 1 <= plan.block_size <= MAX_BLOCK_SIZE
+    assert plan.n_blocks >= 64 and plan.n_batches == 64
+    per = np.zeros(64)
+    batch = [plan.batch_of_block(b) for b in range(plan.n_blocks)]
+    assert batch == sorted(batch)  # consecutive blocks
+    for b in range(plan.n_blocks):
+        per[batch[b]] += min(M, (b + 1) * plan.block_size) - b * plan.block_size
+    assert per.sum() == M and per.min() >= 1 and per.max() <= 2 * per.min()
+
+
+def test_default_plan_at_1000_networks():
+    plan = make_plan(nq.Network("erf", width=3), [0.1], orders=(4,), n_networks=1000)
+    assert (plan.block_size, plan.n_blocks, plan.n_batches) == (15, 67, 64)
+    from nnqft.estimate import MIN_USABLE_BATCHES
+
+    assert MIN_USABLE_BATCHES == 64

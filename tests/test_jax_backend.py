@@ -47,8 +47,9 @@ def test_numpy_fingerprint_unchanged():
     net = nq.Network("erf", width=3)
     plan = make_plan(net, [0.1, 0.2], (2, 4), 100, 3, "raw", None)
     blob = json.dumps({"network": net.canonical(), "inputs": [[0.1], [0.2]], "orders": [2, 4],
-                       "estimator": "raw", "n_networks": 100, "seed": 3, "block_size": 2,
+                       "estimator": "raw", "n_networks": 100, "seed": 3, "block_size": 1,
                        "format": 1}, sort_keys=True).encode()
+    assert plan.block_size == 1  # default floor(100 / 64); the format is what is tested
     assert plan.fingerprint() == hashlib.sha256(blob).hexdigest()
     assert check_dtype(np.float32) == "float32" and check_backend(None) == "numpy"
 

@@ -86,8 +86,9 @@ class FewBatchesWarning(UserWarning):
 
 #: Fewer batches than this: the error bars are flagged not usable (``meta["error_bar_usable"]``)
 #: and a :class:`FewBatchesWarning` is issued. Every default plan with M >= 64 networks has at
-#: least 33 blocks (block size ceil(M / 64)); the command line refuses M < 64.
-MIN_USABLE_BATCHES = 32
+#: least 64 blocks (:func:`nnqft.sampling.default_block_size`), hence 64 batches; fewer come
+#: only from M < 64 (which the command line refuses) or an explicit block size above M / 64.
+MIN_USABLE_BATCHES = N_BATCHES
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +158,14 @@ class SamplingPlan:
         return hashlib.sha256(blob).hexdigest()
 
     def batch_of_block(self, b: int) -> int:
+        """Jackknife batch of block ``b``: consecutive blocks, spread evenly over the
+        :attr:`n_batches` batches. With at least as many full blocks as batches the full blocks
+        are spread and a shorter last block joins the last batch (M = 1000: blocks of 15, 66
+        full and one of 10, give 61 batches of 15, two of 30 and the last of 25, instead of a
+        batch of 10 alone); every batch holds at least one block."""
+        full = self.n_networks // self.block_size
+        if full >= self.n_batches:
+            return min(self.n_batches - 1, (b * self.n_batches) // full)
         return (b * self.n_batches) // self.n_blocks
 
     @cached_property
@@ -463,7 +472,8 @@ def finalize(plan: SamplingPlan, blocks: list[MomentSums], warn: bool = True,
     if not usable and warn:
         warnings.warn(f"only {plan.n_batches} batches of networks (fewer than "
                       f"{MIN_USABLE_BATCHES}): the error bars are not usable; sample at least "
-                      f"64 networks", FewBatchesWarning, stacklevel=2)
+                      f"64 networks, with the default block size (at most networks / 64)",
+                      FewBatchesWarning, stacklevel=2)
     if diag["fired"] and warn and not _predicted_warned:  # one warning per estimate
         warnings.warn(
             f"heavy tails: the {plan.estimator} Monte Carlo error bars for {plan.network.activation}-net "
@@ -525,7 +535,8 @@ def estimate_correlators(net: Network, X, orders=(2, 4, 6), n_networks: int = 10
     executor : None, "local", int, LocalExecutor, DaskExecutor, distributed.Client or str
         Where blocks are computed; the numbers are bit-identical for every choice.
     block_size : int or None
-        Networks per block (default ceil(M/64) capped at 4096; recorded in ``meta``).
+        Networks per block (default floor(M/64), at most 4096, so >= 64 batches; recorded in
+        ``meta``).
     progress : bool
         Progress bar on stderr.
     backend : {"numpy", "jax"} or None

@@ -45,12 +45,16 @@ def block_rng(seed: int, config_hash: int, block: int) -> np.random.Generator:
 def default_block_size(n_networks: int) -> int:
     """Default block size: depends only on the number of networks.
 
-    At least 64 blocks, at most MAX_BLOCK_SIZE networks each, and a number of blocks that is
-    (up to the shorter last block) a multiple of 64, so that the 64 jackknife batches hold equal
-    numbers of blocks.
+    At most MAX_BLOCK_SIZE networks per block and, for n_networks M >= 64, at least 64 full
+    blocks (so 64 jackknife batches): the block size is floor(M / (64 g)) with
+    g = ceil(M / (64 MAX_BLOCK_SIZE)). That gives 64 g full blocks or a few more (M = 1000:
+    66 blocks of 15) plus at most one shorter block (M = 1000: 10 networks), which joins the
+    last batch (:meth:`nnqft.estimate.SamplingPlan.batch_of_block`); the batches are equal up
+    to one block (M = 10^4: 63 batches of 156 networks and one of 172; at worst a batch holds
+    twice the networks of another). A ceiling here gave 63 blocks at M = 1000.
     """
     groups = max(1, math.ceil(n_networks / (64 * MAX_BLOCK_SIZE)))
-    return max(1, math.ceil(n_networks / (64 * groups)))
+    return max(1, n_networks // (64 * groups))
 
 
 def block_bounds(n_networks: int, block_size: int, block: int) -> tuple[int, int]:
