@@ -47,6 +47,8 @@ __all__ = [
     "exact_correlators_widths",
     "connected_brackets",
     "weight_law_moments",
+    "accuracy_meta",
+    "partition_error_bound",
 ]
 
 
@@ -92,7 +94,7 @@ def _partition_shapes(n: int) -> tuple[tuple[tuple[int, ...], int], ...]:
     return tuple(Counter(tuple(sorted(len(b) for b in p)) for p in even_partitions(n)).items())
 
 
-def _shape_bound(n: int, coef, A: dict[int, float], D: dict[int, float]) -> float:
+def partition_error_bound(n: int, coef, A: dict[int, float], D: dict[int, float]) -> float:
     """Bound on the error of sum_p coef(p) prod_{b in p} V_|b|(tuple restricted to b) over all
     tuples, given max |V_k| <= A[k] and max |error of V_k| <= D[k]: first-order propagation
     plus n eps per product for rounding."""
@@ -181,7 +183,7 @@ def connected_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
         err = {2: D[2]}
         for n in orders:
             if n > 2:
-                err[n] = _shape_bound(n, coef_shape, A, D)
+                err[n] = partition_error_bound(n, coef_shape, A, D)
         out.accuracy = {**info, "abs_error": err}
     return out
 
@@ -253,12 +255,21 @@ def _assemble(net, orders, n_x, brackets, bar):
     return conn, full
 
 
-def _labelled(net, X, orders, brackets, conn, full, method) -> Correlators:
+def accuracy_meta(net: Network, orders, brackets, conn: dict[int, np.ndarray]
+                  ) -> tuple[bool, dict]:
+    """``(exact, meta)`` for exact correlators ``conn`` built from ``brackets``.
+
+    ``meta`` holds ``method`` and ``rule`` of the moments, ``abs_error_estimate`` and
+    ``full_abs_error_estimate`` {n: estimated max |error| over tuples} and ``accuracy`` {n: that
+    error relative to max |G_n,c|}; ``exact`` is True only when every order is accurate to
+    :data:`EXACT_TOLERANCE`. Brackets without an ``accuracy`` attribute (given by the caller)
+    give method "unknown" and ``exact`` False. Shared by the one-output and the vector engine
+    (:func:`nnqft.vector.exact_vector_correlators`).
+    """
     N = net.last_width
     sw = net.sigma_w
     acc = getattr(brackets, "accuracy", None)
-    meta = {"engine": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
-            "moments": method, "tolerance": EXACT_TOLERANCE}
+    meta = {"tolerance": EXACT_TOLERANCE}
     if acc is None:
         meta.update(method="unknown (brackets or moments given without accuracy)",
                     abs_error_estimate=None, accuracy=None)
@@ -269,11 +280,18 @@ def _labelled(net, X, orders, brackets, conn, full, method) -> Correlators:
         abs_err = {n: scale[n] * acc["abs_error"][n] + 4 * _EPS * float(np.max(np.abs(conn[n])))
                    for n in orders}
         A = {n: float(np.max(np.abs(conn[n]))) for n in orders}
-        full_err = {n: _shape_bound(n, lambda shape: 1, A, abs_err) for n in orders}
+        full_err = {n: partition_error_bound(n, lambda shape: 1, A, abs_err) for n in orders}
         rel = {n: abs_err[n] / A[n] if A[n] > 0 else 0.0 for n in orders}
         is_exact = all(r <= EXACT_TOLERANCE for r in rel.values())
         meta.update(method=acc["method"], rule=acc["rule"], abs_error_estimate=abs_err,
                     full_abs_error_estimate=full_err, accuracy=rel)
+    return is_exact, meta
+
+
+def _labelled(net, X, orders, brackets, conn, full, method) -> Correlators:
+    is_exact, acc = accuracy_meta(net, orders, brackets, conn)
+    meta = {"engine": "exact one-hidden-layer (docs/theory.md#exact-finite-width)",
+            "moments": method, **acc}
     return Correlators(
         inputs=X,
         network=net,

@@ -312,8 +312,8 @@ def vector_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     G_n,c = sigma_w^n N^(1 - n/2) B_n (n >= 4); B_2 = delta_ab C_2. One hidden layer, any
     number of outputs, normal law at any order and non-normal laws at orders <= 6.
     """
-    from .exact import weight_law_moments
-    from .moments import single_neuron_moment_table
+    from .exact import Brackets, partition_error_bound, weight_law_moments
+    from .moments import moment_table_with_accuracy
 
     if net.depth != 1:
         raise ValueError("exact correlators need one hidden layer (depth 1); use Monte Carlo "
@@ -323,17 +323,28 @@ def vector_brackets(net: Network, X, orders: Iterable[int] = (2, 4, 6), *,
     n_x, n_out = X.shape[0], net.d_out
     check_point_tuples(n_x * n_out, max(orders))
     e = weight_law_moments(net.weight_law, max(orders))
+    info = None
     if moments is None:
-        moments = single_neuron_moment_table(net, X, orders, method=method)
+        moments, info = moment_table_with_accuracy(net, X, orders, method=method)
     M = _point_moments({k: moments[k] for k in orders}, n_x, n_out, e)
     P = n_x * n_out
-    out = {2: M[2]}
+    out = Brackets({2: M[2]})
+
+    def coef(shape):
+        return (-1) ** (len(shape) - 1) * math.factorial(len(shape) - 1)
+
     for n in orders:
         if n == 2:
             continue
-        terms = (((-1) ** (len(p) - 1) * math.factorial(len(p) - 1), p)
-                 for p in even_partitions(n))
-        out[n] = partition_sum(M, P, n, terms)
+        out[n] = partition_sum(M, P, n, ((coef(p), p) for p in even_partitions(n)))
+    if info is not None:  # the moments' error bound, carried through the output factors
+        F = {k: float(np.max(np.abs(output_moment_factor(_moment_layout(n_x, n_out, k)[1],
+                                                          n_out, e)))) for k in orders}
+        A = {k: float(np.max(np.abs(M[k]))) for k in orders}
+        D = {k: F[k] * info["abs_error"][k] for k in orders}
+        err = {2: D[2]}
+        err.update({n: partition_error_bound(n, coef, A, D) for n in orders if n > 2})
+        out.accuracy = {**info, "abs_error": err}
     return out
 
 
@@ -344,8 +355,12 @@ def exact_vector_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6),
 
     Values over sorted tuples of (input, output) points; see the module docstring for the
     formula. For n = 1 use :func:`nnqft.exact.exact_correlators` (which this equals to
-    rounding).
+    rounding). Labelled as there (:func:`nnqft.exact.accuracy_meta`): ``meta["method"]``,
+    ``"rule"``, ``"abs_error_estimate"``, ``"accuracy"`` per order; ``exact`` is True only
+    when every order is accurate to 1e-10 relative (not for most quadratures, e.g. erf).
     """
+    from .exact import accuracy_meta
+
     orders = check_orders(orders)
     X = as_inputs(X, net.d_in)
     if brackets is None:
@@ -361,11 +376,12 @@ def exact_vector_correlators(net: Network, X, orders: Iterable[int] = (2, 4, 6),
         if n > 2:
             conn[n] = sw**n * float(N) ** (1 - n / 2) * np.asarray(brackets[n])
     full = {n: full_from_connected(conn, P, n) for n in orders}
+    is_exact, acc = accuracy_meta(net, orders, brackets, conn)
     return VectorCorrelators(
         inputs=X, network=net, orders=orders, kernel=gp_kernel(net, X), full_values=full,
-        connected_values=conn, exact=True, n_networks=None, estimator=None,
-        meta={"method": f"exact one-hidden-layer, {n_out} outputs (docs/vector.md)",
-              "moments": method},
+        connected_values=conn, exact=is_exact, n_networks=None, estimator=None,
+        meta={"engine": f"exact one-hidden-layer, {n_out} outputs (docs/vector.md)",
+              "moments": method, **acc},
     )
 
 
