@@ -26,6 +26,7 @@ from .helpers import (
     write_config,
 )
 
+M = 12032  # = 64 x 188: exactly 64 blocks of the default size floor(M / 64)
 N_TASKS, CHUNKS_PER_TASK = 4, 32  # 2 activations x 2 widths; 64 blocks / chunk_blocks 2
 
 
@@ -59,7 +60,7 @@ def _kill_when(args, out, target_chunks: int, delay: float, timeout=120.0) -> bo
 def test_sigkill_at_random_moments_then_resume_is_identical(tmp_path):
     cfg = write_config(tmp_path / "kill.toml", small_config(
         name="kill", networks={"activation": ["erf", "relu"], "width": [20, 300]},
-        sampling={"n_networks": 12000}))
+        sampling={"n_networks": M}))
     ref = tmp_path / "ref"
     r = run_cli("run", cfg, "--out", ref, "--quiet")
     assert r.returncode == 0, r.stderr
