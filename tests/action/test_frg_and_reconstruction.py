@@ -24,6 +24,7 @@ def test_grid_flow_from_exact_action_reaches_exact_gamma(act, N):
     assert np.max(np.abs(d - d.mean())) > 1e-3
 
 
+@pytest.mark.slow
 def test_relu_grid_flow_is_boundary_limited():
     # relu: S grows only linearly in the tails (S'' -> 0 at the box edge), and the free
     # one-sided boundary of the grid flow limits the agreement to ~2e-3 at L = 12 sigma

@@ -1,0 +1,107 @@
+"""Gamma on several inputs: W(J) on k inputs and its Legendre transform by convex optimisation.
+
+W(J) = sigma_b^2 (sum_i J_i)^2 / 2 + N log E[exp(c (J.h)^2)], c = sigma_w^2 / (2N), with
+h = (h(x_1), ..., h(x_k)) for one neuron (docs/action.md section 4). The expectation uses the
+quadrature rule of :func:`nnqft.moments.quadrature_rule` (rank <= d_in + 1 whatever k is):
+smooth activations directly; relu through its analytic radial part,
+E_rho[exp(c rho^2 g^2)] = (1 - 2 c g^2)^(-r/2) for a chi_r radius (finite only for
+2 c g^2 < 1: the relu radius in J on every direction); cos with enough phase nodes for the
+exponential. Gamma(phi) = max_J [J.phi - W(J)] by a damped Newton iteration on the concave
+objective (gradient phi - W'(J), Hessian -W''(J)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..moments import quadrature_rule
+from ..networks import Network, as_inputs
+from .theory import GammaUndefinedError, check_network
+
+__all__ = ["MultiInputW", "effective_action"]
+
+
+class MultiInputW:
+    """W(J), its gradient and Hessian on k inputs (one hidden layer, normal last layer)."""
+
+    def __init__(self, net: Network, X, *, nodes: int | None = None):
+        check_network(net)
+        if net.activation == "gauss":
+            raise GammaUndefinedError(
+                "Gamma does not exist for gauss-net: W(J) is infinite for every real J != 0 "
+                "(log-normal hidden units)")
+        self.net = net
+        self.X = as_inputs(X, net.d_in)
+        self.k = self.X.shape[0]
+        rule = quadrature_rule(net, self.X, max_order=80, nodes=nodes)
+        self.H = rule.H  # (k, K)
+        self.logw = np.log(np.maximum(rule.weights, 1e-300))
+        self.r = rule.radial_rank  # relu: radial part analytic
+        self.N = net.last_width
+        self.c = net.sigma_w**2 / (2 * self.N)
+        self.sb2 = net.sigma_b**2
+
+    def _F(self, g):
+        c = self.c
+        if self.r is None:
+            return c * g * g, 2 * c * g, 2 * c * np.ones_like(g)
+        q = 1 - 2 * c * g * g
+        if np.any(q <= 0):
+            return None
+        r = self.r
+        return -(r / 2) * np.log(q), 2 * r * c * g / q, 2 * r * c * (1 + 2 * c * g * g) / q**2
+
+    def evaluate(self, J):
+        """(W, gradient, Hessian) at J, or None outside relu's domain of finiteness."""
+        J = np.asarray(J, dtype=float)
+        g = J @ self.H
+        out = self._F(g)
+        if out is None:
+            return None
+        F, F1, F2 = out
+        lw = self.logw + F
+        mx = lw.max()
+        e = np.exp(lw - mx)
+        E = e.sum()
+        p = e / E
+        grad_l = self.H @ (p * F1)
+        hess_l = (self.H * (p * (F2 + F1 * F1))) @ self.H.T - np.outer(grad_l, grad_l)
+        one = np.ones(self.k)
+        s = J.sum()
+        W = self.sb2 * s * s / 2 + self.N * (np.log(E) + mx)
+        return W, self.sb2 * s * one + self.N * grad_l, self.sb2 * np.outer(one, one) + \
+            self.N * hess_l
+
+
+def effective_action(net: Network, X, phi, *, tol: float = 1e-12, max_iter: int = 200,
+                     nodes: int | None = None) -> np.ndarray:
+    """Gamma(phi) - Gamma(0) on k inputs for field values phi of shape (P, k)."""
+    w = MultiInputW(net, X, nodes=nodes)
+    P = np.atleast_2d(np.asarray(phi, dtype=float))
+    if P.shape[1] != w.k:
+        raise ValueError(f"phi must have {w.k} components, got {P.shape[1]}")
+    out = np.empty(len(P))
+    for i, ph in enumerate(P):
+        J = np.zeros(w.k)
+        W, g, Hs = w.evaluate(J)
+        for _ in range(max_iter):
+            grad = ph - g
+            step = np.linalg.solve(Hs, grad)
+            obj = J @ ph - W
+            t = 1.0
+            while True:
+                trial = w.evaluate(J + t * step)
+                if trial is not None and (J + t * step) @ ph - trial[0] >= obj - 1e-12 * (
+                        1 + abs(obj)):
+                    break
+                t /= 2
+                if t < 1e-12:
+                    raise RuntimeError("Gamma: line search failed")
+            J = J + t * step
+            W, g, Hs = trial
+            if np.max(np.abs(ph - g)) <= tol * max(1.0, np.max(np.abs(ph))):
+                break
+        else:
+            raise RuntimeError("Gamma: Newton iteration did not converge")
+        out[i] = J @ ph - W
+    return out
