@@ -29,7 +29,7 @@ def test_hessian_of_W_is_the_kernel_and_gamma_is_convex(act):
     g = effective_action(net, X, np.outer(np.linspace(-2, 2, 9), d))
     assert np.all(np.diff(g, 2) > 0)
     # small phi: Gamma = phi.K^-1.phi / 2 + O(phi^4)
-    p = 1e-3 * d
+    p = 1e-4 * d
     assert effective_action(net, X, [p])[0] == pytest.approx(0.5 * p @ np.linalg.solve(K, p),
                                                             rel=1e-5)
 
