@@ -184,9 +184,8 @@ def exact_action(net: Network, inputs, phi, *, check_accuracy: bool = True) -> A
     if k == 1:
         S, err, G, note, acc, meta = _one_input(net, X, P, check_accuracy)
     elif k == 2:
-        from .multi import two_input_action
-
-        S, err, G, note, acc, meta = two_input_action(net, X, P, check_accuracy)
+        raise ValueError("the exact density on two inputs is not implemented yet (docs/action.md "
+                         "section 4); Gamma on several inputs: nnqft.action.multi.effective_action")
     else:
         raise ValueError(f"the exact action takes 1 or 2 inputs (got {k}); for Gamma on more "
                          "inputs use nnqft.action.multi.effective_action")
