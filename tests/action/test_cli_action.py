@@ -53,11 +53,12 @@ def test_bad_input_exit_2(capsys, args, msg):
 
 
 def test_unresolvable_phi_is_refused():
-    # gauss-net without tilt: far tails are lost to cancellation (S good to 1e-5 at phi = 60,
-    # error ~3 at phi = 300) -> refused, not printed
-    net = nq.Network("gauss", width=3, sigma_b=0.3)
+    # rotated contour (sigma_b = 0): far tails are lost to cancellation (S error 1e-4 at
+    # phi = 10, nothing left at 15) -> refused, not printed
+    net = nq.Network("erf", width=2, sigma_w=1.5, sigma_b=0.0)
+    assert exact_action(net, [0.7], [10.0], check_accuracy=False).S_err[0] < 1e-3
     with pytest.raises(ValueError, match="resolvable"):
-        exact_action(net, [0.7], [300.0])
+        exact_action(net, [0.7], [15.0], check_accuracy=False)
 
 
 def test_result_round_trips_to_xarray():
