@@ -15,7 +15,7 @@ from scipy import special
 from nnqft.deep.gauss import (
     _factor,
     _relu_lowrank,
-    _tanh_product,
+    _tanh_rule,
     diag_map,
     four_point,
     orthant_probability,
@@ -109,8 +109,8 @@ def test_four_point_tanh_accuracy(rng, scale, tol):
     """Stated accuracy of the tanh rule (docs/deep.md) against a 2.5x finer rule."""
     K = _random_cov(rng, 4, scale=scale)
     L = _factor(K)
-    coarse = _tanh_product(L, (1, 1, 1, 1))
-    fine = _tanh_product(L, (1, 1, 1, 1), 80, 40)
+    coarse = _tanh_rule(L, (1, 1, 1, 1))
+    fine = _tanh_rule(L, (1, 1, 1, 1), 80, 40)
     assert abs(coarse / fine - 1) < tol
 
 

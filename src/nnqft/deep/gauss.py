@@ -63,6 +63,14 @@ ORTHANT_NODES = 48
 #: per piece on the split inner axis (docs/deep.md states the measured accuracy).
 TANH_GH_NODES = 32
 TANH_GL_NODES = 12
+#: Largest covariance eigenvalue up to which the base tanh rule is used as it is (~1e-14).
+TANH_SMALL_EIG = 0.3
+#: Two-rule error control of the tanh four-point function above TANH_SMALL_EIG.
+TANH_RTOL = 1e-10
+TANH_ATOL = 1e-14
+TANH_MAX_GH_NODES = 400
+#: Quadrature points evaluated at once by the tanh rule (memory bound).
+TANH_CHUNK = 2_000_000
 #: Relative eigenvalue below which a covariance direction counts as absent.
 RANK_TOL = 1e-11
 
@@ -444,8 +452,37 @@ def _factor(K):
     return V[:, keep] * np.sqrt(lam[keep])
 
 
-def _tanh_product(L, m, n_outer: int = TANH_GH_NODES, n_inner: int = TANH_GL_NODES,
-                  rho_max: float = 9.0):
+def _tanh_product(L, m, rtol: float = TANH_RTOL):
+    """E[prod tanh(L_i . g)^m_i] with two-rule error control (docs/deep.md, section 3).
+
+    Largest covariance eigenvalue <= :data:`TANH_SMALL_EIG`: the base rule
+    (:data:`TANH_GH_NODES`, :data:`TANH_GL_NODES`), measured at ~1e-14 there. Larger: the rule
+    is refined by factors of 1.5 in both node counts until two successive rules agree to
+    ``rtol`` relative (absolute below :data:`TANH_ATOL`), up to :data:`TANH_MAX_GH_NODES` outer
+    nodes; the finer value is returned. Not converging raises ``ArithmeticError``.
+    """
+    if L.shape[1] == 0:
+        return 0.0
+    lam = float(np.max(np.sum(L * L, axis=0)))
+    if lam <= TANH_SMALL_EIG:
+        return _tanh_rule(L, m)
+    n_o, n_i = TANH_GH_NODES, TANH_GL_NODES
+    prev = _tanh_rule(L, m, n_o, n_i)
+    while True:
+        n_o, n_i = math.ceil(1.5 * n_o), math.ceil(1.25 * n_i)
+        cur = _tanh_rule(L, m, n_o, n_i)
+        change = abs(cur - prev)
+        if change <= max(rtol * abs(cur), TANH_ATOL):
+            return cur
+        if 1.5 * n_o > TANH_MAX_GH_NODES:
+            raise ArithmeticError(
+                f"tanh four-point quadrature did not converge (|change| {change:.1e} at {n_o} "
+                f"nodes, largest eigenvalue {lam:.3g}); reduce sigma_w or the depth")
+        prev = cur
+
+
+def _tanh_rule(L, m, n_outer: int = TANH_GH_NODES, n_inner: int = TANH_GL_NODES,
+               rho_max: float = 9.0):
     """E[prod tanh(L_i . g)^m_i], g ~ N(0, I_r), in the principal axes of L (largest first).
 
     The largest axis g_1 is integrated on [-9, 9] by Gauss-Legendre pieces split at the points
@@ -475,17 +512,23 @@ def _tanh_product(L, m, n_outer: int = TANH_GH_NODES, n_inner: int = TANH_GL_NOD
     else:
         B, W = np.zeros((L.shape[0], 1)), np.ones(1)
     safe = np.where(np.abs(a) > 0, a, 1.0)
-    t0 = np.where(np.abs(a[:, None]) > 0, -B / safe[:, None], -2 * rho_max)
-    fixed = np.linspace(-rho_max, rho_max, 9)[:, None] * np.ones((1, B.shape[1]))
-    breaks = np.sort(np.concatenate([fixed, np.clip(t0, -rho_max, rho_max)], axis=0), axis=0).T
     x, w = _gl01(n_inner)
-    lo, hi = breaks[:, :-1, None], breaks[:, 1:, None]
-    t = (lo + (hi - lo) * x).reshape(len(W), -1)  # (K_o, pieces * n_inner)
-    wt = ((hi - lo) * w).reshape(len(W), -1) * np.exp(-0.5 * t * t) / math.sqrt(_TWO_PI)
-    P = np.ones_like(t)
-    for i in range(L.shape[0]):
-        P = P * np.tanh(a[i] * t + B[i][:, None]) ** m[i]
-    return float(np.sum(P * wt, axis=1) @ W)
+    total = 0.0
+    chunk = max(1, TANH_CHUNK // (13 * n_inner))  # bounds the memory of the fine rules
+    for c0 in range(0, len(W), chunk):
+        Bc, Wc = B[:, c0:c0 + chunk], W[c0:c0 + chunk]
+        t0 = np.where(np.abs(a[:, None]) > 0, -Bc / safe[:, None], -2 * rho_max)
+        fixed = np.linspace(-rho_max, rho_max, 9)[:, None] * np.ones((1, Bc.shape[1]))
+        breaks = np.sort(np.concatenate([fixed, np.clip(t0, -rho_max, rho_max)], axis=0),
+                         axis=0).T
+        lo, hi = breaks[:, :-1, None], breaks[:, 1:, None]
+        t = (lo + (hi - lo) * x).reshape(len(Wc), -1)  # (K_o, pieces * n_inner)
+        wt = ((hi - lo) * w).reshape(len(Wc), -1) * np.exp(-0.5 * t * t) / math.sqrt(_TWO_PI)
+        P = np.ones_like(t)
+        for i in range(L.shape[0]):
+            P = P * np.tanh(a[i] * t + Bc[i][:, None]) ** m[i]
+        total += float(np.sum(P * wt, axis=1) @ Wc)
+    return total
 
 
 def _distinct(t):
