@@ -104,3 +104,14 @@ def test_tanh_negative_control():
     K[np.ix_([0, 2], [0, 2])], K[np.ix_([1, 3], [1, 3])] = A, B
     ref = _lowrank_ref(np.linalg.cholesky(A), (1, 1)) * _lowrank_ref(np.linalg.cholesky(B), (1, 1))
     assert abs(_tanh_rule(_factor(K), (1, 1, 1, 1)) / ref - 1) > TOL
+
+
+def test_tanh_nonconvergence_is_numerical_error(monkeypatch):
+    # with the refinement capped at 50 nodes, eigenvalue 14 cannot reach 1e-10: NumericalError
+    # (exit 1 on the command line), never a silently inaccurate number
+    from nnqft.deep import gauss
+    from nnqft.errors import NumericalError
+
+    monkeypatch.setattr(gauss, "TANH_MAX_GH_NODES", 50)
+    with pytest.raises(NumericalError, match="did not converge"):
+        four_point("tanh", 10.0 * np.eye(4) + 1.0, np.array([[0, 1, 2, 3]]))

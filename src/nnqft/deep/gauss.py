@@ -42,6 +42,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 from scipy import special
 
+from ..errors import NumericalError
 from ..moments import _angular_rule  # exact kink-split angular rules (rank <= 3)
 
 __all__ = [
@@ -459,7 +460,7 @@ def _tanh_product(L, m, rtol: float = TANH_RTOL):
     (:data:`TANH_GH_NODES`, :data:`TANH_GL_NODES`), measured at ~1e-14 there. Larger: the rule
     is refined by factors of 1.5 in both node counts until two successive rules agree to
     ``rtol`` relative (absolute below :data:`TANH_ATOL`), up to :data:`TANH_MAX_GH_NODES` outer
-    nodes; the finer value is returned. Not converging raises ``ArithmeticError``.
+    nodes; the finer value is returned. Not converging raises ``nnqft.errors.NumericalError``.
     """
     if L.shape[1] == 0:
         return 0.0
@@ -475,9 +476,10 @@ def _tanh_product(L, m, rtol: float = TANH_RTOL):
         if change <= max(rtol * abs(cur), TANH_ATOL):
             return cur
         if 1.5 * n_o > TANH_MAX_GH_NODES:
-            raise ArithmeticError(
+            raise NumericalError(
                 f"tanh four-point quadrature did not converge (|change| {change:.1e} at {n_o} "
-                f"nodes, largest eigenvalue {lam:.3g}); reduce sigma_w or the depth")
+                f"nodes, largest covariance eigenvalue {lam:.3g})",
+                "use a smaller sigma_w or depth, or --method monte-carlo")
         prev = cur
 
 
