@@ -22,7 +22,8 @@ Two families of integrals over a zero-mean Gaussian layer are needed:
     number of distinct points (collinear pre-activations, e.g. d_in = 1 with sigma_b = 0) use
     the exact homogeneous angular rules of :mod:`nnqft.moments` instead.
   * tanh: tensor Gauss-Hermite in the principal axes of the covariance (rank r <= 4), with
-    nodes of negligible weight pruned.
+    nodes of negligible weight pruned, and the largest axis split where a factor changes sign;
+    above a largest eigenvalue 0.3 refined until two successive rules agree to 1e-10.
 
 References
 ----------
@@ -70,6 +71,8 @@ TANH_SMALL_EIG = 0.3
 TANH_RTOL = 1e-10
 TANH_ATOL = 1e-14
 TANH_MAX_GH_NODES = 400
+#: First (outer, inner) node counts of the refinement sequence.
+TANH_REFINE_START = (TANH_GH_NODES, TANH_GL_NODES)
 #: Quadrature points evaluated at once by the tanh rule (memory bound).
 TANH_CHUNK = 2_000_000
 #: Relative eigenvalue below which a covariance direction counts as absent.
@@ -457,17 +460,18 @@ def _tanh_product(L, m, rtol: float = TANH_RTOL):
     """E[prod tanh(L_i . g)^m_i] with two-rule error control (docs/deep.md, section 3).
 
     Largest covariance eigenvalue <= :data:`TANH_SMALL_EIG`: the base rule
-    (:data:`TANH_GH_NODES`, :data:`TANH_GL_NODES`), measured at ~1e-14 there. Larger: the rule
-    is refined by factors of 1.5 in both node counts until two successive rules agree to
-    ``rtol`` relative (absolute below :data:`TANH_ATOL`), up to :data:`TANH_MAX_GH_NODES` outer
-    nodes; the finer value is returned. Not converging raises ``nnqft.errors.NumericalError``.
+    (:data:`TANH_GH_NODES`, :data:`TANH_GL_NODES`), measured at ~1e-14 there. Larger: starting
+    from :data:`TANH_REFINE_START`, the outer and inner node counts are multiplied by 1.5 and
+    1.25 until two successive rules agree to ``rtol`` relative (absolute below
+    :data:`TANH_ATOL`), with at most :data:`TANH_MAX_GH_NODES` outer nodes (numpy's
+    Gauss-Hermite weights overflow beyond ~400); the finer value is returned. Not converging raises ``nnqft.errors.NumericalError``.
     """
     if L.shape[1] == 0:
         return 0.0
     lam = float(np.max(np.sum(L * L, axis=0)))
     if lam <= TANH_SMALL_EIG:
         return _tanh_rule(L, m)
-    n_o, n_i = TANH_GH_NODES, TANH_GL_NODES
+    n_o, n_i = TANH_REFINE_START
     prev = _tanh_rule(L, m, n_o, n_i)
     while True:
         n_o, n_i = math.ceil(1.5 * n_o), math.ceil(1.25 * n_i)
