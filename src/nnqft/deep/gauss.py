@@ -70,6 +70,8 @@ TANH_SMALL_EIG = 0.3
 #: Two-rule error control of the tanh four-point function above TANH_SMALL_EIG.
 TANH_RTOL = 1e-10
 TANH_ATOL = 1e-14
+#: Accepted change between the two finest rules when the node cap is reached (the target).
+TANH_CAP_RTOL = 1e-9
 TANH_MAX_GH_NODES = 400
 #: First (outer, inner) node counts of the refinement sequence.
 TANH_REFINE_START = (TANH_GH_NODES, TANH_GL_NODES)
@@ -462,24 +464,30 @@ def _tanh_product(L, m, rtol: float = TANH_RTOL):
     Largest covariance eigenvalue <= :data:`TANH_SMALL_EIG`: the base rule
     (:data:`TANH_GH_NODES`, :data:`TANH_GL_NODES`), measured at ~1e-14 there. Larger: starting
     from :data:`TANH_REFINE_START`, the outer and inner node counts are multiplied by 1.5 and
-    1.25 until two successive rules agree to ``rtol`` relative (absolute below
+    1.25 until two successive rules agree to ``rtol`` relative to max(|value|, size), size =
+    prod_i min(1, K_ii)^(m_i / 2) the product's magnitude without cancellations (absolute below
     :data:`TANH_ATOL`), with at most :data:`TANH_MAX_GH_NODES` outer nodes (numpy's
-    Gauss-Hermite weights overflow beyond ~400); the finer value is returned. Not converging raises ``nnqft.errors.NumericalError``.
+    Gauss-Hermite weights overflow beyond ~400); the finer value is returned. At the cap a change
+    up to :data:`TANH_CAP_RTOL` (the accuracy target) is accepted. Not converging raises ``nnqft.errors.NumericalError``.
     """
     if L.shape[1] == 0:
         return 0.0
     lam = float(np.max(np.sum(L * L, axis=0)))
     if lam <= TANH_SMALL_EIG:
         return _tanh_rule(L, m)
+    # tolerance scale: the product's size without cancellations, |tanh(u_i)| ~ min(1, sd(u_i))
+    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
     n_o, n_i = TANH_REFINE_START
     prev = _tanh_rule(L, m, n_o, n_i)
     while True:
         n_o, n_i = math.ceil(1.5 * n_o), math.ceil(1.25 * n_i)
         cur = _tanh_rule(L, m, n_o, n_i)
         change = abs(cur - prev)
-        if change <= max(rtol * abs(cur), TANH_ATOL):
+        if change <= max(rtol * max(abs(cur), size), TANH_ATOL):
             return cur
         if 1.5 * n_o > TANH_MAX_GH_NODES:
+            if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
+                return cur  # the change bounds the coarser rule's error; cur is finer still
             raise NumericalError(
                 f"tanh four-point quadrature did not converge (|change| {change:.1e} at {n_o} "
                 f"nodes, largest covariance eigenvalue {lam:.3g})",
