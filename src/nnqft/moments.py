@@ -242,7 +242,7 @@ def _angular_rank3(L: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return E[:, keep], W[keep]
 
 
-def _angular_rule(L: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def angular_rule(L: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Directions E (r, K) on S^(r-1) and weights (sum 1), split at the kinks theta . L_i = 0."""
     r = L.shape[1]
     if r == 1:
@@ -263,14 +263,14 @@ def rho_density(rho: np.ndarray, r: int) -> np.ndarray:
 def _smooth_polar_rule(L: np.ndarray, phi, m: int, m_rho: int) -> QuadratureRule:
     """Polar rule for smooth saturating phi (erf, tanh) at rank r <= 3.
 
-    u = rho * theta: theta from :func:`_angular_rule` (split where theta . L_i = 0, around which
+    u = rho * theta: theta from :func:`angular_rule` (split where theta . L_i = 0, around which
     phi(rho theta . L_i) is steep), rho on [0, RHO_MAX] with Gauss-Legendre against the chi_r
     density.
     """
     x, w = _gl01(m_rho)
     rho = RHO_MAX * x
     wr = RHO_MAX * w * rho_density(rho, L.shape[1])
-    E, wt = _angular_rule(L, m)
+    E, wt = angular_rule(L, m)
     Z = (L @ E)[:, :, None] * rho  # (n, K_theta, K_rho)
     W = (wt[:, None] * wr).ravel()
     return QuadratureRule(phi(Z).reshape(len(L), -1), W)
@@ -281,7 +281,7 @@ def _relu_rule(L: np.ndarray, m: int, gh_nodes: int | None) -> QuadratureRule:
     if r == 0:
         return QuadratureRule(np.zeros((L.shape[0], 1)), np.ones(1))
     if r <= 3:
-        E, W = _angular_rule(L, m)
+        E, W = angular_rule(L, m)
         return QuadratureRule(np.maximum(L @ E, 0.0), W, radial_rank=r)
     U, W = _gh_tensor(r, gh_nodes or GH_NODES.get(r, 12))
     return QuadratureRule(np.maximum(L @ U.T, 0.0), W)

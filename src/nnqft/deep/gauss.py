@@ -44,7 +44,7 @@ from numpy.polynomial.legendre import leggauss
 from scipy import special
 
 from ..errors import NumericalError
-from ..moments import _angular_rule  # exact kink-split angular rules (rank <= 3)
+from ..moments import angular_rule  # exact kink-split angular rules (rank <= 3)
 
 __all__ = [
     "pair_map",
@@ -442,7 +442,7 @@ def _relu_lowrank(L, m):
     order = int(sum(m))
     if r == 0:
         return 0.0
-    E, W = _angular_rule(L, 16)
+    E, W = angular_rule(L, 16)
     H = np.maximum(L @ E, 0.0)
     P = np.prod(H ** np.asarray(m)[:, None], axis=0)
     radial = math.exp(0.5 * order * math.log(2.0) + special.gammaln((r + order) / 2.0)

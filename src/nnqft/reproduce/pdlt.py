@@ -35,6 +35,7 @@ import numpy as np
 
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
+from ..stats import format_value_error
 
 __all__ = ["reproduce_pdlt", "VERTEX_SETUPS", "TABLE_INPUTS"]
 
@@ -278,7 +279,7 @@ def _write_summary(out: Path, summary: dict) -> None:
     lines += ["", "## Deep relu kurtosis (sigma_b = 0)", "",
               "| N | L | Monte Carlo | exact (1+5/N)^L | z |", "|---|---|---|---|---|"]
     for r in summary["kurtosis"]:
-        lines.append(f"| {int(r['N'])} | {int(r['L'])} | {r['mc']:.5g} +- {r['err']:.2g} | "
+        lines.append(f"| {int(r['N'])} | {int(r['L'])} | {format_value_error(r['mc'], r['err'])} | "
                      f"{r['exact']:.5g} | {r['z']:.2f} |")
     lines += ["", "## 1/N theory against Monte Carlo (inputs " + json.dumps(TABLE_INPUTS) + ")",
               "", "| activation | L | N | max abs z G4_c | max abs z G2 (K + K1/N) | "
@@ -287,11 +288,11 @@ def _write_summary(out: Path, summary: dict) -> None:
     for r in summary["table"]:
         lines.append(f"| {r['activation']} | {r['L']} | {r['N']} | {r['max_abs_z_G4c']:.2f} | "
                      f"{r['max_abs_z_G2']:.2f} | {r['max_abs_z_G2_vs_K']:.2f} | "
-                     f"{r['rel_residual_G4c']:.3g} +- {r['rel_residual_err']:.2g} |")
+                     f"{format_value_error(r['rel_residual_G4c'], r['rel_residual_err'])} |")
     lines += ["", "Fitted power s of the relative residual (expected -1):", ""]
     for f in summary["residual_fits"]:
         s = ("not fitted (fewer than 3 widths, or the residual is below 3 standard errors at "
-             "every width)") if f["s"] is None else f"{f['s']:.2f} +- {f['s_err']:.2f}"
+             "every width)") if f["s"] is None else format_value_error(f['s'], f['s_err'])
         lines.append(f"- {f['activation']}, L = {f['L']}: s = {s}")
     lines += ["", "Files: " + ", ".join(sorted(summary["files"])), ""]
     md = "\n".join(lines)

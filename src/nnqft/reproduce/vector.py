@@ -35,6 +35,7 @@ import numpy as np
 
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
+from ..stats import format_value_error
 
 __all__ = ["reproduce_vector", "OUTPUTS"]
 
@@ -352,7 +353,7 @@ def _write_summary(out: Path, summary: dict) -> None:
              "| n | N | Monte Carlo lambda | exact | z |", "|---|---|---|---|---|"]
     for key, rows in c["mc"].items():
         for r in rows:
-            lines.append(f"| {key[2:]} | {r['N']} | {r['lambda']:.5g} +- {r['err']:.2g} | "
+            lines.append(f"| {key[2:]} | {r['N']} | {format_value_error(r['lambda'], r['err'])} | "
                          f"{r['exact']:.5g} | {r['z']:.2f} |")
     lines += ["", f"Largest |z| over the scan: {c['max_abs_z']:.2f}.", "",
               "## Pairing amplitudes (Erf-net N = 10)", "",
