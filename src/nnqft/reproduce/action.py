@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..io import atomic_write_text, to_jsonable
+from . import stage_log as _log
 
 SW, SB, X = 1.5, 0.5, [0.7]
-
-
-def _log(msg, progress):
-    if progress:
-        print(msg, file=sys.stderr, flush=True)
 
 
 def _density(out, cfg, summary, style):

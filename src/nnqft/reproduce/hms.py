@@ -45,6 +45,7 @@ from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error as pm
 from ..stats import mean_deviation, tuple_mean
+from . import stage_log as _log
 from . import style
 
 __all__ = ["reproduce_hms", "HMS_INPUTS", "REFERENCE"]
@@ -119,13 +120,6 @@ def _save_fig(fig, path: Path) -> None:
 
 def _save_text(text: str, path: Path) -> None:
     atomic_write_text(path, text)
-
-
-def _log(msg: str, progress: bool) -> None:
-    if progress:
-        from ..progress import log
-
-        log(msg)
 
 
 _jsonable = to_jsonable

@@ -36,6 +36,7 @@ import numpy as np
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error
+from . import stage_log as _log
 
 __all__ = ["reproduce_pdlt", "VERTEX_SETUPS", "TABLE_INPUTS"]
 
@@ -56,13 +57,6 @@ SUMMARY_TERMS = (
     "(3 E[f^2]^2); `z` = (Monte Carlo - 1/N theory) / standard error per sorted tuple; "
     "`s` = the fitted power in G4_c^MC / G4_c^(1/N) - 1 ~ N^s (leading-order theory: s = -1)."
 )
-
-
-def _log(msg: str, progress: bool) -> None:
-    if progress:
-        from ..progress import log
-
-        log(msg)
 
 
 def _mc(net, X, n_networks, seed):

@@ -36,6 +36,7 @@ import numpy as np
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error
+from . import stage_log as _log
 
 __all__ = ["reproduce_vector", "OUTPUTS"]
 
@@ -53,13 +54,6 @@ SUMMARY_TERMS = (
     "upward O(n) LPA flow diverges (|u4| > 1e6 or a propagator pole, docs/vector.md#on-flows); "
     "`z` = (Monte Carlo - exact) / standard error per sorted tuple of (input, output) points."
 )
-
-
-def _log(msg: str, progress: bool) -> None:
-    if progress:
-        from ..progress import log
-
-        log(msg)
 
 
 def _mc(net, X, orders, n_networks, seed, estimator=None):
