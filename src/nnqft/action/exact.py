@@ -139,6 +139,25 @@ def _one_input(net, X, phi, check_accuracy):
     return S, err, G, note, max(float(np.max(err)), gerr), meta
 
 
+def _two_inputs(net, X, phi, check_accuracy):
+    from .multi import effective_action
+    from .two import TwoInputTheory
+
+    th = TwoInputTheory(net, X)
+    S, err = th.action(phi)
+    if check_accuracy:
+        S2, _ = TwoInputTheory(net, X, refine=2).action(phi)
+        err = np.maximum(err, np.abs(S2 - S))
+    bad = ~np.isfinite(S) | (err > RESOLVABLE)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"phi = {phi[i].tolist()} is outside the range where the density is "
+                         f"resolvable (estimated error of S: {err[i]:.2g})")
+    G = effective_action(net, X, phi)
+    meta = {"mode": "tilted-2d", "method": "saddle-shifted 2-d Fourier inversion"}
+    return S, err, G, "", float(np.max(err)), meta
+
+
 def exact_action(net: Network, inputs, phi, *, check_accuracy: bool = True) -> ActionResult:
     """S(phi) - S(0) and Gamma(phi) - Gamma(0) of a one-hidden-layer ensemble, exactly.
 
@@ -184,8 +203,7 @@ def exact_action(net: Network, inputs, phi, *, check_accuracy: bool = True) -> A
     if k == 1:
         S, err, G, note, acc, meta = _one_input(net, X, P, check_accuracy)
     elif k == 2:
-        raise ValueError("the exact density on two inputs is not implemented yet (docs/action.md "
-                         "section 4); Gamma on several inputs: nnqft.action.multi.effective_action")
+        S, err, G, note, acc, meta = _two_inputs(net, X, P, check_accuracy)
     else:
         raise ValueError(f"the exact action takes 1 or 2 inputs (got {k}); for Gamma on more "
                          "inputs use nnqft.action.multi.effective_action")

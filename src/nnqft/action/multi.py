@@ -18,7 +18,7 @@ from ..moments import quadrature_rule
 from ..networks import Network, as_inputs
 from .theory import GammaUndefinedError, check_network
 
-__all__ = ["MultiInputW", "effective_action"]
+__all__ = ["MultiInputW", "effective_action", "solve_J"]
 
 
 class MultiInputW:
@@ -80,28 +80,33 @@ def effective_action(net: Network, X, phi, *, tol: float = 1e-12, max_iter: int 
     P = np.atleast_2d(np.asarray(phi, dtype=float))
     if P.shape[1] != w.k:
         raise ValueError(f"phi must have {w.k} components, got {P.shape[1]}")
-    out = np.empty(len(P))
-    for i, ph in enumerate(P):
-        J = np.zeros(w.k)
-        W, g, Hs = w.evaluate(J)
-        for _ in range(max_iter):
-            grad = ph - g
-            step = np.linalg.solve(Hs, grad)
-            obj = J @ ph - W
-            t = 1.0
-            while True:
-                trial = w.evaluate(J + t * step)
-                if trial is not None and (J + t * step) @ ph - trial[0] >= obj - 1e-12 * (
-                        1 + abs(obj)):
-                    break
-                t /= 2
-                if t < 1e-12:
-                    raise RuntimeError("Gamma: line search failed")
-            J = J + t * step
-            W, g, Hs = trial
-            if np.max(np.abs(ph - g)) <= tol * max(1.0, np.max(np.abs(ph))):
+    return np.array([(lambda J, ph: J @ ph - w.evaluate(J)[0])(solve_J(w, ph, tol=tol,
+                                                                      max_iter=max_iter), ph)
+                     for ph in P])
+
+
+def solve_J(w: MultiInputW, ph, *, tol: float = 1e-12, max_iter: int = 200) -> np.ndarray:
+    """J* with grad W(J*) = ph: damped Newton on the concave J.ph - W(J)."""
+    ph = np.asarray(ph, dtype=float)
+    J = np.zeros(w.k)
+    W, g, Hs = w.evaluate(J)
+    if np.max(np.abs(ph - g)) <= tol * max(1.0, np.max(np.abs(ph))):
+        return J
+    for _ in range(max_iter):
+        grad = ph - g
+        step = np.linalg.solve(Hs, grad)
+        obj = J @ ph - W
+        t = 1.0
+        while True:
+            trial = w.evaluate(J + t * step)
+            if trial is not None and (J + t * step) @ ph - trial[0] >= obj - 1e-12 * (
+                    1 + abs(obj)):
                 break
-        else:
-            raise RuntimeError("Gamma: Newton iteration did not converge")
-        out[i] = J @ ph - W
-    return out
+            t /= 2
+            if t < 1e-12:
+                raise RuntimeError("Gamma: line search failed")
+        J = J + t * step
+        W, g, Hs = trial
+        if np.max(np.abs(ph - g)) <= tol * max(1.0, np.max(np.abs(ph))):
+            return J
+    raise RuntimeError("Gamma: Newton iteration did not converge")
