@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -207,6 +207,8 @@ class Correlators:
         return symmetric_tensor(getters[kind](n), self.n_inputs, n)
 
     # ------------------------------------------------------------------ xarray
+    _tuple_entry_dims: ClassVar[tuple[str, ...]] = ()  # extra dims of one tuple entry (vector: "pair")
+
     def to_dataset(self):
         """An xarray Dataset holding everything needed to rebuild this object."""
         import xarray as xr
@@ -214,7 +216,7 @@ class Correlators:
         data_vars = {"inputs": (("input", "dim"), self.inputs), "kernel": (("input", "input_b"), self.kernel)}
         for n in self.orders:
             t, p = f"tuple{n}", f"pos{n}"
-            data_vars[f"tuples_{n}"] = ((t, p), np.asarray(self.tuples(n)))
+            data_vars[f"tuples_{n}"] = ((t, p, *self._tuple_entry_dims), np.asarray(self.tuples(n)))
             data_vars[f"full_{n}"] = ((t,), self.full(n))
             data_vars[f"connected_{n}"] = ((t,), self.connected(n))
             data_vars[f"gp_{n}"] = ((t,), self.gp(n))

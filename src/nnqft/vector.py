@@ -46,7 +46,6 @@ References
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from functools import lru_cache
@@ -265,36 +264,17 @@ class VectorCorrelators(Correlators):
         get = {"full": self.full, "connected": self.connected}[kind]
         return float(get(n)[tuple_index(p[None, :], self.n_points)[0]])
 
-    def to_dataset(self):
-        import xarray as xr
+    _tuple_entry_dims = ("pair",)
 
-        data_vars = {"inputs": (("input", "dim"), self.inputs),
-                     "kernel": (("input", "input_b"), self.kernel)}
-        for n in self.orders:
-            t, p = f"tuple{n}", f"pos{n}"
-            data_vars[f"tuples_{n}"] = ((t, p, "pair"), self.tuples(n))
-            data_vars[f"full_{n}"] = ((t,), self.full(n))
-            data_vars[f"connected_{n}"] = ((t,), self.connected(n))
-            data_vars[f"gp_{n}"] = ((t,), self.gp(n))
-            if self.full_errors is not None:
-                data_vars[f"full_err_{n}"] = ((t,), self.full_errors[n])
-                data_vars[f"connected_err_{n}"] = ((t,), self.connected_errors[n])
-            if self.full_replicates is not None:
-                data_vars[f"full_rep_{n}"] = (("batch", t), self.full_replicates[n])
-                data_vars[f"connected_rep_{n}"] = (("batch", t), self.connected_replicates[n])
-        attrs = {
-            "network": json.dumps(self.network.canonical(), sort_keys=True),
-            "orders": json.dumps(list(self.orders)),
-            "exact": int(self.exact),
-            "n_networks": -1 if self.n_networks is None else int(self.n_networks),
-            "estimator": self.estimator or "exact",
-            "meta": json.dumps(self.meta, sort_keys=True, default=str),
-            "outputs": int(self.outputs),
-            "convention": "G^(n)[(x_1,a_1)..(x_n,a_n)] = E[f_a1(x_1)...f_an(x_n)] over sorted "
-            "tuples of (input, output) pairs; connected = joint cumulants; errors are standard "
-            "errors over batches",
-        }
-        return xr.Dataset(data_vars, attrs=attrs)
+    def to_dataset(self):
+        """The one-output Dataset with [input, output] pairs as tuple entries (``pair`` dim)."""
+        ds = super().to_dataset()
+        ds.attrs["outputs"] = int(self.outputs)
+        ds.attrs["convention"] = (
+            "G^(n)[(x_1,a_1)..(x_n,a_n)] = E[f_a1(x_1)...f_an(x_n)] over sorted tuples of "
+            "(input, output) pairs; connected = joint cumulants; errors are standard errors "
+            "over batches")
+        return ds
 
 
 def make_correlators(**kw) -> Correlators:
