@@ -51,3 +51,27 @@ def test_numerical_error_subclass_not_caught_as_input(capsys, monkeypatch):
     monkeypatch.setattr(lpa, "polynomial_fixed_point", boom)
     code, err = _run(["frg", "exponents", "--order", "4"], capsys)
     assert code == 1 and "Newton did not converge (test); try --method grid" in err
+
+
+def test_sigterm_during_cleanup_that_raises_is_still_termination(capsys, monkeypatch):
+    # SIGTERM landing inside library code whose own cleanup raises another error (zipfile:
+    # "Can't close the ZIP file while there is an open writing handle") must read as
+    # termination (143), not as bad input (2). Control: the same ValueError without SIGTERM
+    # is bad input.
+    import nnqft.cli as cli_mod
+
+    def zip_like(raise_term: bool):
+        def run(*a, **k):
+            try:
+                if raise_term:
+                    cli_mod._on_sigterm(15, None)
+            finally:
+                raise ValueError("Can't close the ZIP file while there is an open writing handle")
+        return run
+
+    monkeypatch.setattr(cli_mod.cli, "main", zip_like(True))
+    code, err = _run(["kernel"], capsys)
+    assert code == 143 and err.strip().endswith("terminated")
+    monkeypatch.setattr(cli_mod.cli, "main", zip_like(False))
+    code, err = _run(["kernel"], capsys)
+    assert code == 2 and "ZIP" in err

@@ -58,8 +58,26 @@ class _Terminated(BaseException):
     """SIGTERM as an exception, so that locks are released and their files removed."""
 
 
+_termination = {"requested": False}
+
+
 def _on_sigterm(signum, frame):
+    _termination["requested"] = True
     raise _Terminated()
+
+
+def _run_cli(argv: list[str] | None) -> None:
+    """Run click; an exception raised while unwinding after SIGTERM still reads as termination.
+
+    SIGTERM can land inside library code (e.g. while numpy writes a zip checkpoint) whose own
+    cleanup then raises a different error, which would otherwise be reported as bad input.
+    """
+    try:
+        cli.main(args=argv, prog_name="nnqft", standalone_mode=False)
+    except BaseException as exc:
+        if _termination["requested"] and not isinstance(exc, _Terminated):
+            raise _Terminated() from exc
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     saved_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
     saved_term = None
+    _termination["requested"] = False
     if threading.current_thread() is threading.main_thread():
         saved_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -81,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     debug = bool(os.environ.get("NNQFT_DEBUG"))
     try:
-        cli.main(args=argv, prog_name="nnqft", standalone_mode=False)
+        _run_cli(argv)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.exceptions.Abort:
