@@ -30,6 +30,7 @@ __all__ = [
     "layer_map",
     "gaussian_pair_expectation",
     "polar_pair_expectation",
+    "polar_pair_nodes",
     "momentum_kernel",
     "kinetic_parameters",
 ]
@@ -62,14 +63,12 @@ def gaussian_pair_expectation(phi, k11, k12, k22, n_nodes: int = _GH_NODES) -> n
     return np.sum(W * phi(u) * phi(v), axis=(-2, -1))
 
 
-def polar_pair_expectation(phi, k11, k12, k22, n_nodes: int = 48, n_radial: int = 64,
-                           rho_max: float = 9.0) -> np.ndarray:
-    """E[phi(u) phi(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) by polar quadrature.
+def polar_pair_nodes(k11, k12, k22, n_nodes: int = 48, n_radial: int = 64,
+                     rho_max: float = 9.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes (u, v) and weights w of the polar rule of :func:`polar_pair_expectation`.
 
-    (u, v) = L g, g ~ N(0, I_2) in polar coordinates g = rho (cos t, sin t): the circle is split
-    at the four angles where u or v vanish (where phi(rho .) is steep or kinked) with
-    ``n_nodes`` Gauss-Legendre nodes per arc; rho in [0, rho_max] with ``n_radial`` nodes against
-    the density rho exp(-rho^2 / 2) (cut-off tail e^(-40.5)). Broadcasts over k11, k12, k22.
+    Returns arrays of shape (..., K) (the broadcast shape of k11, k12, k22, then the nodes), so
+    that several integrands can share one rule: E[g(u, v)] = sum(w * g(u, v), axis=-1).
     """
     k11, k12, k22 = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (k11, k12, k22)))
     a = np.sqrt(np.maximum(k11, 0.0))
@@ -92,7 +91,22 @@ def polar_pair_expectation(phi, k11, k12, k22, n_nodes: int = 48, n_radial: int 
     wr = rho_max * wr / 2 * rho * np.exp(-(rho**2) / 2)
     u = (a[..., None] * np.cos(th))[..., None] * rho
     v = (c1[..., None] * np.cos(th) + c2[..., None] * np.sin(th))[..., None] * rho
-    return np.sum(wt[..., None] * wr * phi(u) * phi(v), axis=(-2, -1))
+    w = wt[..., None] * wr
+    shape = a.shape + (-1,)
+    return u.reshape(shape), v.reshape(shape), w.reshape(shape)
+
+
+def polar_pair_expectation(phi, k11, k12, k22, n_nodes: int = 48, n_radial: int = 64,
+                           rho_max: float = 9.0) -> np.ndarray:
+    """E[phi(u) phi(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) by polar quadrature.
+
+    (u, v) = L g, g ~ N(0, I_2) in polar coordinates g = rho (cos t, sin t): the circle is split
+    at the four angles where u or v vanish (where phi(rho .) is steep or kinked) with
+    ``n_nodes`` Gauss-Legendre nodes per arc; rho in [0, rho_max] with ``n_radial`` nodes against
+    the density rho exp(-rho^2 / 2) (cut-off tail e^(-40.5)). Broadcasts over k11, k12, k22.
+    """
+    u, v, w = polar_pair_nodes(k11, k12, k22, n_nodes, n_radial, rho_max)
+    return np.sum(w * phi(u) * phi(v), axis=-1)
 
 
 def layer_map(activation: str, k11, k12, k22) -> np.ndarray:

@@ -44,6 +44,7 @@ from numpy.polynomial.legendre import leggauss
 from scipy import special
 
 from ..errors import NumericalError
+from ..kernels import polar_pair_nodes
 from ..moments import angular_rule  # exact kink-split angular rules (rank <= 3)
 
 __all__ = [
@@ -101,37 +102,8 @@ def _gl01(n: int):
 
 
 # ============================================================================ pair map
-def _polar_nodes(k11, k12, k22, n_ang: int = 48, n_rad: int = 64, rho_max: float = 9.0):
-    """Nodes (u, v) and weights of a polar rule for N(0, [[k11,k12],[k12,k22]]), split at u=0, v=0.
-
-    Same construction as :func:`nnqft.kernels.polar_pair_expectation`; returns arrays of shape
-    (..., K) so that several integrands share one rule.
-    """
-    a = np.sqrt(np.maximum(k11, 0.0))
-    safe = a > 0
-    c1 = np.where(safe, k12 / np.where(safe, a, 1.0), 0.0)
-    c2 = np.sqrt(np.maximum(k22 - c1**2, 0.0))
-    t_v = np.arctan2(c1, -c2)
-    kinks = np.stack([np.full(a.shape, np.pi / 2), np.full(a.shape, -np.pi / 2), t_v,
-                      t_v + np.pi], axis=-1) % (2 * np.pi)
-    breaks = np.sort(np.concatenate([np.zeros(a.shape + (1,)), kinks,
-                                     np.full(a.shape + (1,), 2 * np.pi)], axis=-1), axis=-1)
-    xg, wg = _gl01(n_ang)
-    lo, hi = breaks[..., :-1, None], breaks[..., 1:, None]
-    th = (lo + (hi - lo) * xg).reshape(a.shape + (-1,))
-    wt = ((hi - lo) * wg).reshape(a.shape + (-1,)) / _TWO_PI
-    xr, wr = _gl01(n_rad)
-    rho = rho_max * xr
-    wr = rho_max * wr * rho * np.exp(-(rho**2) / 2)
-    u = (a[..., None] * np.cos(th))[..., None] * rho
-    v = (c1[..., None] * np.cos(th) + c2[..., None] * np.sin(th))[..., None] * rho
-    w = wt[..., None] * wr
-    shape = a.shape + (-1,)
-    return u.reshape(shape), v.reshape(shape), w.reshape(shape)
-
-
 def _pair_quadrature(derivs, k11, k12, k22):
-    u, v, w = _polar_nodes(k11, k12, k22)
+    u, v, w = polar_pair_nodes(k11, k12, k22)
     du, dv = derivs(u), derivs(v)
 
     def E(i, j):
