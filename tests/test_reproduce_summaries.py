@@ -92,3 +92,29 @@ def test_hms_locality_table_has_no_nan_and_no_long_digits(tmp_path):
     assert "| -1.5000000e-09 +- 5.9e-26 |" in table
     assert "| relu | 20 | local+y2 | not identifiable | not identifiable |" in table
     assert "not identifiable (relu N = 20 local+y2): the model's basis integrals" in table
+
+
+def test_run_stages_times_each_stage_in_order_and_lists_files(tmp_path, capsys):
+    from nnqft.reproduce import SUMMARY_FILES, output_files, run_stages
+
+    calls = []
+
+    def stage(tag):
+        def run(out, summary):
+            calls.append(tag)
+            (out / f"{tag}.png").write_bytes(b"")
+            (out / f"{tag}.log").write_text("")  # not a figure or NetCDF: not listed
+        return run
+
+    summary = {}
+    run_stages("demo", (("b", stage("b")), ("a", stage("a"))), (tmp_path, summary), summary,
+               progress=True)
+    assert calls == ["b", "a"] and list(summary["timings_s"]) == ["b", "a"]
+    assert all(t >= 0 for t in summary["timings_s"].values())
+    assert summary["wall_s"] >= sum(summary["timings_s"].values())
+    err = capsys.readouterr().err
+    assert "demo: stage b done in" in err and err.index("stage b") < err.index("stage a")
+    assert output_files(tmp_path) == ["a.png", "b.png", *SUMMARY_FILES]
+    assert output_files(tmp_path, ("summary.json",)) == ["a.png", "b.png", "summary.json"]
+    run_stages("quiet", (("c", stage("c")),), (tmp_path, summary), summary, progress=False)
+    assert capsys.readouterr().err == ""

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..io import atomic_write_text, to_jsonable
-from . import stage_log as _log
+from . import output_files, run_stages
 
 SW, SB, X = 1.5, 0.5, [0.7]
 
@@ -147,17 +146,11 @@ def reproduce_action(out_dir, quick: bool = False, progress: bool = True) -> dic
            "orders": [4, 6, 8] if quick else [4, 6, 8, 10, 12, 14, 16],
            "sigma_w": SW, "sigma_b": SB, "input": X}
     summary = {"quick": bool(quick), "config": cfg, "timings_s": {}}
-    t0 = time.perf_counter()
     with style.figure_style():
-        for name, stage in (("density", _density), ("reconstruction", _reconstruction),
-                            ("frg", _frg)):
-            ts = time.perf_counter()
-            stage(out, cfg, summary, style)
-            summary["timings_s"][name] = time.perf_counter() - ts
-            _log(f"action: stage {name} done in {summary['timings_s'][name]:.1f} s", progress)
-    summary["wall_s"] = time.perf_counter() - t0
+        run_stages("action", (("density", _density), ("reconstruction", _reconstruction),
+                              ("frg", _frg)), (out, cfg, summary, style), summary, progress)
+    summary["files"] = output_files(out, ("summary.json", "summary.md"))
     _write_summary(out, summary)
-    summary["files"] = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     return to_jsonable(summary)
 
 

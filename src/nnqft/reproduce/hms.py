@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import warnings
 from pathlib import Path
 
@@ -45,8 +44,8 @@ from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error as pm
 from ..stats import mean_deviation, tuple_mean
+from . import output_files, run_stages, style
 from . import stage_log as _log
-from . import style
 
 __all__ = ["reproduce_hms", "HMS_INPUTS", "REFERENCE"]
 
@@ -492,7 +491,6 @@ def reproduce_hms(out_dir="results/hms", quick: bool = True, progress: bool = Tr
     matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
     cfg = {
         "mc_widths": (2, 5, 20, 100, 500) if quick else WIDTHS,
         "n_networks": 50_000 if quick else 200_000,
@@ -503,17 +501,11 @@ def reproduce_hms(out_dir="results/hms", quick: bool = True, progress: bool = Tr
     summary = {"quick": bool(quick), "config": {k: list(v) if isinstance(v, tuple) else v
                                                 for k, v in cfg.items()},
                "reference": REFERENCE, "exact": {}, "monte_carlo": {}, "timings_s": {}}
-    for name, stage in (("couplings", _stage_couplings), ("deviations", _stage_deviations),
-                        ("running", _stage_running), ("six_point", _stage_six_point),
-                        ("locality", _stage_locality)):
-        ts = time.perf_counter()
-        stage(out, cfg, progress, summary)
-        summary["timings_s"][name] = time.perf_counter() - ts
-        _log(f"hms: stage {name} done in {summary['timings_s'][name]:.1f} s", progress)
-    summary["wall_s"] = time.perf_counter() - t0
-    summary["files"] = sorted(p.name for p in out.iterdir()
-                              if p.suffix in (".png", ".pdf", ".nc")) + [
-        "summary.json", "summary.md", "summary.html"]
+    run_stages("hms", (("couplings", _stage_couplings), ("deviations", _stage_deviations),
+                       ("running", _stage_running), ("six_point", _stage_six_point),
+                       ("locality", _stage_locality)),
+               (out, cfg, progress, summary), summary, progress)
+    summary["files"] = output_files(out)
     _write_summary(out, summary)
     _log(f"hms: done in {summary['wall_s']:.1f} s, results in {out}", progress)
     return _jsonable(summary)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import warnings
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import numpy as np
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error
+from . import output_files, run_stages
 from . import stage_log as _log
 
 __all__ = ["reproduce_pdlt", "VERTEX_SETUPS", "TABLE_INPUTS"]
@@ -305,7 +305,6 @@ def reproduce_pdlt(out_dir="results/pdlt", quick: bool = True, progress: bool = 
     matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
     cfg = {
         "vertex_width": 50,
         "vertex_depths": [1, 2, 4] if quick else [1, 2, 4, 6, 8],
@@ -322,15 +321,8 @@ def reproduce_pdlt(out_dir="results/pdlt", quick: bool = True, progress: bool = 
         "seed": 0,
     }
     summary = {"quick": bool(quick), "config": cfg, "timings_s": {}}
-    for name, stage in (("vertex", _stage_vertex), ("kurtosis", _stage_kurtosis),
-                        ("table", _stage_table)):
-        ts = time.perf_counter()
-        stage(out, cfg, progress, summary)
-        summary["timings_s"][name] = time.perf_counter() - ts
-        _log(f"pdlt: stage {name} done in {summary['timings_s'][name]:.1f} s", progress)
-    summary["wall_s"] = time.perf_counter() - t0
-    summary["files"] = sorted(p.name for p in out.iterdir()
-                              if p.suffix in (".png", ".pdf", ".nc")) + [
-        "summary.json", "summary.md", "summary.html"]
+    run_stages("pdlt", (("vertex", _stage_vertex), ("kurtosis", _stage_kurtosis),
+                        ("table", _stage_table)), (out, cfg, progress, summary), summary, progress)
+    summary["files"] = output_files(out)
     _write_summary(out, summary)
     return to_jsonable(summary)

@@ -27,7 +27,6 @@ Timing (this 2-core machine): quick ~ 70 s; full ~ 170 s.
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import numpy as np
 from ..io import atomic_write_text, to_jsonable, write_netcdf
 from ..networks import Network
 from ..stats import format_value_error
+from . import output_files, run_stages
 from . import stage_log as _log
 
 __all__ = ["reproduce_vector", "OUTPUTS"]
@@ -390,7 +390,6 @@ def reproduce_vector(out_dir="results/vector", quick: bool = True, progress: boo
     matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
     cfg = {
         "widths": [2, 3, 5, 10, 20, 50, 100, 300, 1000],
         "mc_widths": [3, 10, 30] if quick else [3, 10, 30, 100, 300],
@@ -403,15 +402,9 @@ def reproduce_vector(out_dir="results/vector", quick: bool = True, progress: boo
         "seed": 0,
     }
     summary = {"quick": bool(quick), "config": cfg, "timings_s": {}}
-    for name, stage in (("couplings", _stage_couplings), ("amplitudes", _stage_amplitudes),
-                        ("mc_vs_exact", _stage_mc_vs_exact), ("flows", _stage_flows)):
-        ts = time.perf_counter()
-        stage(out, cfg, progress, summary)
-        summary["timings_s"][name] = time.perf_counter() - ts
-        _log(f"vector: stage {name} done in {summary['timings_s'][name]:.1f} s", progress)
-    summary["wall_s"] = time.perf_counter() - t0
-    summary["files"] = sorted(p.name for p in out.iterdir()
-                              if p.suffix in (".png", ".pdf", ".nc")) + [
-        "summary.json", "summary.md", "summary.html"]
+    run_stages("vector", (("couplings", _stage_couplings), ("amplitudes", _stage_amplitudes),
+                          ("mc_vs_exact", _stage_mc_vs_exact), ("flows", _stage_flows)),
+               (out, cfg, progress, summary), summary, progress)
+    summary["files"] = output_files(out)
     _write_summary(out, summary)
     return to_jsonable(summary)
