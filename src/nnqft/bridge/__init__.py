@@ -3,9 +3,11 @@
 Only this package knows both networks and flows (design.md section 1): it turns exact or Monte
 Carlo correlators of Gauss- and cos-nets into IR data (kinetic term, u2, u4, u6, u8) in a
 labelled normalisation, and runs LPA flows from the IR in the consistent set-ups of
-docs/theory.md#frg-from-the-ir.
+docs/theory.md#frg-from-the-ir. Networks without a translation-invariant kernel (erf, relu, tanh at
+any depth) get input-space IR data instead (:func:`deep_ir_data`, docs/deep.md section 9).
 """
 
+from .deep import DEEP_IR_METHODS, DeepIRData, deep_ir_data
 from .flows import (
     SETUPS,
     BridgeFlow,
@@ -28,6 +30,9 @@ from .ir import (
 )
 
 __all__ = [
+    "DEEP_IR_METHODS",
+    "DeepIRData",
+    "deep_ir_data",
     "SETUPS",
     "BridgeFlow",
     "compare_flows",
