@@ -282,9 +282,96 @@ def test_jax_sums_equal_numpy_sums_of_the_same_networks(estimator, dtype):
         assert 0 < np.max(np.abs(V32 - V64)) < 1e-4 * np.max(np.abs(V64))
 
 
-def test_d_out_above_one_is_refused():
-    with pytest.raises(ValueError, match="d_out"):
-        make_plan(nq.Network("erf", width=3, d_out=2), [0.1], n_networks=10, backend="jax")
+X3 = [-1.0, 0.4, 1.2]
+
+
+def _vector_controls(net, X, n):
+    """Wrong tensors over the sorted (input, output) tuples (docs/vector.md): every output the
+    same field (no output deltas), and the pairings on equal outputs only (diagonal only)."""
+    from nnqft.combinatorics import tuple_index
+
+    scalar = exact_correlators(net.replace(outputs=1), X, orders=(n,))
+    T = exact_correlators(net, X, orders=(n,)).tuples(n)
+    no_delta = scalar.connected(n)[tuple_index(T[..., 0], len(X))]
+    same = np.all(T[..., 1] == T[:, :1, 1], axis=1)
+    return {"no deltas": no_delta, "diagonal only": np.where(same, no_delta, 0.0)}
+
+
+def _vector_zmax(c, n, truth):
+    """Largest |z| over the tuples with a nonzero error; a tuple whose error is zero must equal
+    the truth exactly (the conditional estimator's structural zeros)."""
+    err = c.connected_err(n)
+    ok = err > 0
+    assert np.median(err[ok]) <= 0.1 * np.max(np.abs(truth)), "test lacks power"
+    exact_zero_ok = np.array_equal(c.connected(n)[~ok], truth[~ok])
+    return max(float(np.max(np.abs(c.connected(n)[ok] - truth[ok]) / err[ok])),
+               0.0 if exact_zero_ok else np.inf)
+
+
+@pytest.mark.parametrize("estimator,width,law,orders,M", [
+    ("conditional", 3, "normal", (2, 4, 6), 40000),
+    ("raw", 8, "normal", (2, 4), 60000),   # N = 8 > n_x = 3: outputs drawn in law from Kh
+    ("raw", 3, "uniform", (2, 4), 60000),  # weight by weight, uniform last layer
+])
+def test_two_outputs_match_exact_vector_correlators(estimator, width, law, orders, M):
+    """n = 2 outputs (docs/vector.md) on the jax backend against the exact engine: |z| < 4.5 on
+    every sorted (input, output) tuple, and both wrong delta structures fail the same test."""
+    from nnqft.vector import VectorCorrelators
+
+    net = nq.Network("erf", width=width, outputs=2, sigma_b=0.5, weight_law=law)
+    ex = exact_correlators(net, X3, orders=orders)
+    c = estimate_correlators(net, X3, orders=orders, n_networks=M, seed=11, estimator=estimator,
+                             backend="jax")
+    assert isinstance(c, VectorCorrelators) and c.meta["backend"] == "jax"
+    for n in orders:
+        assert _vector_zmax(c, n, ex.connected(n)) < 4.5, n
+    if estimator == "conditional":  # output deltas applied exactly, as on numpy
+        assert all(np.all(c.connected(n)[ex.connected(n) == 0] == 0) for n in orders)
+    for name, wrong in _vector_controls(net, X3, 4).items():
+        assert _vector_zmax(c, 4, wrong) > 4.5, name
+
+
+def test_two_outputs_deep_jax_agrees_with_numpy():
+    """Depth 2 (no closed form), n = 2, raw estimator: jax and numpy G2 and G4_c agree by
+    z-scores on every tuple (independent draws: error hypot(err_jax, err_numpy)); the numpy
+    estimate of the one-output network put on every output pair (no output deltas) must fail."""
+    net = nq.Network("tanh", width=(6, 5), outputs=2, sigma_w=1.3, sigma_b=0.3)
+    X = [0.5, -0.8]
+    kw = dict(orders=(2, 4), n_networks=60000, estimator="raw")
+    a = estimate_correlators(net, X, backend="jax", seed=1, **kw)
+    b = estimate_correlators(net, X, backend="numpy", seed=2, **kw)
+    for n in (2, 4):
+        _powerful(b, n, b.connected(n))
+        z = (a.connected(n) - b.connected(n)) / np.hypot(a.connected_err(n), b.connected_err(n))
+        assert np.max(np.abs(z)) < 4.5, n
+    from nnqft.combinatorics import tuple_index
+
+    one = estimate_correlators(net.replace(outputs=1), X, backend="numpy", seed=3, **kw)
+    wrong = one.connected(4)[tuple_index(a.tuples(4)[..., 0], len(X))]
+    z = (a.connected(4) - wrong) / np.hypot(a.connected_err(4),
+                                            one.connected_err(4)[tuple_index(
+                                                a.tuples(4)[..., 0], len(X))])
+    assert np.max(np.abs(z)) > 4.5
+
+
+@pytest.mark.parametrize("estimator", ["raw", "conditional"])
+def test_two_outputs_bit_identical_across_chunking_and_resume(estimator):
+    """Multi-output plans keep the backend's guarantee: the same bits for any chunking, worker
+    count and resume history; the conditional draws do not depend on the number of outputs."""
+    net = nq.Network("erf", width=7, depth=2, outputs=2, sigma_b=0.5)
+    X = [0.3, -0.7]
+    kw = dict(orders=(2, 4), n_networks=2000, seed=5, estimator=estimator, backend="jax")
+    ref = estimate_correlators(net, X, **kw)
+    for ex in (LocalExecutor(chunk_blocks=7, shuffle_seed=3),
+               LocalExecutor(workers=2, chunk_blocks=5, shuffle_seed=11)):
+        _identical(ref, estimate_correlators(net, X, executor=ex, **kw))
+    plan = make_plan(net, X, (2, 4), 2000, 5, estimator, None, "jax")
+    partial = {b: compute_block(plan, b) for b in range(0, plan.n_blocks, 3)}
+    _identical(ref, finalize(plan, run_plan(plan, completed=partial)))
+    if estimator == "raw":
+        assert compute_block(plan, 0).sums[2].shape == (10,)  # 4 points: C(5, 2) pairs
+    else:
+        assert compute_block(plan, 0).sums[1].shape == (3,)  # Kh on the input pairs only
 
 
 @pytest.mark.dask

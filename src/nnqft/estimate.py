@@ -197,9 +197,6 @@ def make_plan(net: Network, X, orders=(2, 4, 6), n_networks: int = 10_000, seed:
     if backend == "numpy" and dtype != "float64":
         raise ValueError(f"the numpy backend samples in float64 only; use the jax backend "
                          f"(--backend jax, backend='jax') for dtype {dtype}")
-    if backend == "jax" and net.d_out != 1:
-        raise ValueError(f"the jax backend samples networks with d_out = 1, got d_out = "
-                         f"{net.d_out}; use the numpy backend (--backend numpy)")
     X = as_inputs(X, net.d_in)
     orders = check_orders(orders)
     if net.d_out > 1:

@@ -99,10 +99,10 @@ def _gram_layer(n_prev: int, n_x: int) -> bool:
 
 
 def sub_batch_size_jax(widths: tuple[int, ...], d_in: int, n_x: int, block_size: int,
-                       platform: str) -> int:
+                       platform: str, d_out: int = 1) -> int:
     """Networks per sub-batch: a function of the architecture, block size and platform only
     (the largest array of a sub-batch holds at most 2^22 elements on a CPU, 2^25 on a GPU)."""
-    per_net = [widths[0] * max(d_in, n_x), widths[-1] * n_x * 2]
+    per_net = [widths[0] * max(d_in, n_x), widths[-1] * n_x * 2, widths[-1] * d_out]
     for l in range(1, len(widths)):
         if _gram_layer(widths[l - 1], n_x):
             per_net.append(widths[l] * n_x)
@@ -147,8 +147,9 @@ def _phi(activation: str):
 
 
 def _draw_layout(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int, d: int,
-                 estimator: str, S: int) -> list[tuple[str, str, tuple[int, ...]]]:
-    """(law, name, shape) of every draw of a sub-batch, in the order they are taken."""
+                 estimator: str, S: int, d_out: int = 1) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(law, name, shape) of every draw of a sub-batch, in the order they are taken (the
+    output layer's only for the raw estimator: the conditional one integrates it out)."""
     lay = [("normal", "W0", (S, widths[0], d)),
            ("uniform" if activation == "cos" else "normal", "b0", (S, widths[0]))]
     for l in range(1, len(widths)):
@@ -156,10 +157,11 @@ def _draw_layout(activation: str, widths: tuple[int, ...], weight_law: str, n_x:
         latent = (S, n_cur, n_x) if _gram_layer(n_prev, n_x) else (S, n_cur, n_prev)
         lay += [("normal", f"W{l}", latent), ("normal", f"b{l}", (S, n_cur))]
     if estimator == "raw" and _gram_output(weight_law, widths[-1], n_x):
-        lay += [("normal", "Wout", (S, n_x))]
+        lay += [("normal", "Wout", (S, n_x, d_out))]
     elif estimator == "raw":
-        lay += [("normal" if weight_law == "normal" else "uniform", "Wout", (S, widths[-1])),
-                ("normal", "bout", (S,))]
+        lay += [("normal" if weight_law == "normal" else "uniform", "Wout",
+                 (S, d_out, widths[-1])),
+                ("normal", "bout", (S, d_out))]
     return lay
 
 
@@ -238,9 +240,12 @@ def _mono(V, T):
 
 
 def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int,
-                    estimator: str, dtype: str, S: int, draw_dtype: str | None = None):
+                    estimator: str, dtype: str, S: int, draw_dtype: str | None = None,
+                    d_out: int = 1):
     """``sample_V(key, X, shift, sw, sb)``: the float64 vectors accumulated for S networks
-    (outputs for ``raw``; Kh on the sorted input pairs minus ``shift`` for ``conditional``).
+    (outputs for ``raw``, (S, n_x d_out) in the combined point order p = i d_out + a of
+    docs/vector.md; Kh on the sorted input pairs minus ``shift`` for ``conditional``, the same
+    for any number of outputs: the output deltas are applied when the sums are finalized).
 
     The random draws are float64 (``draw_dtype``, default "float64"), rounded to ``dtype`` for
     the forward pass: a float32 run evaluates, in float32, exactly the networks of the float64
@@ -255,21 +260,23 @@ def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n
     def sample_V(key, X, shift, sw, sb):
         X, sw, sb = X.astype(dt), sw.astype(dt), sb.astype(dt)
         r = _draw(key, _draw_layout(activation, widths, weight_law, n_x, X.shape[1], estimator,
-                                    S), ddt)
+                                    S, d_out), ddt)
         r = {k: v.astype(dt) for k, v in r.items()}
         h = _features(r, X, sw, sb, activation, widths, dt)
         if estimator == "raw" and _gram_output(weight_law, N, n_x):
+            # given h, the d_out output rows are independent with covariance Kh each
             G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
             Lc = _psd_cholesky(sb * sb + (sw * sw / N) * G, float(jnp.finfo(dt).eps))
-            f = jnp.einsum("sac,sc->sa", Lc, r["Wout"], precision=_HIGHEST)
-            return f.astype(jnp.float64)
+            f = jnp.einsum("sac,sco->sao", Lc, r["Wout"], precision=_HIGHEST)
+            return f.reshape(S, n_x * d_out).astype(jnp.float64)
         if estimator == "raw":
             if weight_law == "normal":
                 W1 = r["Wout"] * (sw / math.sqrt(N))
             else:  # uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N): variance sigma_w^2 / N
                 W1 = r["Wout"] * (math.sqrt(3.0) / math.sqrt(N) * sw)
-            f = jnp.einsum("sn,snx->sx", W1, h, precision=_HIGHEST) + (r["bout"] * sb)[:, None]
-            return f.astype(jnp.float64)
+            f = (jnp.einsum("son,snx->sxo", W1, h, precision=_HIGHEST)
+                 + (r["bout"] * sb)[:, None, :])
+            return f.reshape(S, n_x * d_out).astype(jnp.float64)
         G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)[:, P[:, 0], P[:, 1]]
         Kh = (sb * sb + (sw * sw / N) * G).astype(jnp.float64)
         return Kh - shift[None, :]
@@ -280,15 +287,17 @@ def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n
 @lru_cache(maxsize=64)
 def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_law: str,
                    n_x: int, estimator: str, orders: tuple[int, ...], dtype: str, S: int,
-                   n_sub: int):
+                   n_sub: int, d_out: int = 1):
     """The jit-compiled block function ``(key, X, shift, sw, sb, n_valid) -> sums`` (cached).
 
     Returns (tuple of float64 order sums in ``orders``, w_sum, w2_sum, w_max).
     """
-    m = n_x if estimator == "raw" else n_x * (n_x + 1) // 2
+    d_out = d_out if estimator == "raw" else 1  # conditional: the outputs are integrated out
+    m = n_x * d_out if estimator == "raw" else n_x * (n_x + 1) // 2
     mplan = _monomial_plan(m, orders)
     k_top = orders[-1]
-    sample_V = _vector_sampler(activation, widths, weight_law, n_x, estimator, dtype, S)
+    sample_V = _vector_sampler(activation, widths, weight_law, n_x, estimator, dtype, S,
+                               d_out=d_out)
 
     def sums_of(V):
         out = []
@@ -337,8 +346,15 @@ def _block_setup(plan, b: int):
     if not 0 <= start < stop:
         raise ValueError(f"block {b} out of range (plan has {plan.n_blocks} blocks)")
     net, X = plan.network, plan.inputs
-    S = sub_batch_size_jax(net.widths, net.d_in, X.shape[0], plan.block_size, _platform())
+    S = sub_batch_size_jax(net.widths, net.d_in, X.shape[0], plan.block_size, _platform(),
+                           _sampled_outputs(plan))
     return stop - start, S, math.ceil(plan.block_size / S)
+
+
+def _sampled_outputs(plan) -> int:
+    """Outputs drawn per network: d_out for the raw estimator, none beyond the features for
+    the conditional one (its vectors, hence its draws, do not depend on d_out)."""
+    return plan.network.d_out if plan.estimator == "raw" else 1
 
 
 @lru_cache(maxsize=16)
@@ -355,7 +371,8 @@ def block_vectors(plan, b: int, dtype: str | None = None,
     net, X = plan.network, plan.inputs
     with _enable_x64(True):
         sample = _jit_sampler(net.activation, tuple(net.widths), net.weight_law, X.shape[0],
-                              plan.estimator, dtype or plan.dtype, S, draw_dtype)
+                              plan.estimator, dtype or plan.dtype, S, draw_dtype,
+                              _sampled_outputs(plan))
         key = block_key(plan.seed, net.content_hash(), b)
         shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
         rows = [np.asarray(sample(jax.random.fold_in(key, i), jnp.asarray(X, jnp.float64),
@@ -380,7 +397,8 @@ def _dispatch(plan, b: int):
     n, S, n_sub = _block_setup(plan, b)
     net, X = plan.network, plan.inputs
     fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, X.shape[0],
-                        plan.estimator, plan.accumulated_orders, plan.dtype, S, n_sub)
+                        plan.estimator, plan.accumulated_orders, plan.dtype, S, n_sub,
+                        _sampled_outputs(plan))
     shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
     out = fn(block_key(plan.seed, net.content_hash(), b), jnp.asarray(X, jnp.float64),
              jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
