@@ -30,7 +30,7 @@ from .vector import outputs_option, with_outputs
               help="Input dimension when --inputs is omitted.")
 @click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
               help="Source of the correlators: exact (gauss, cos; one-hidden-layer erf, relu, "
-                   "tanh; deep relu with sigma_b = 0 at one input), one-over-n (leading-order "
+                   "tanh; deep relu with sigma_b = 0 on one ray), one-over-n (leading-order "
                    "1/N theory of erf, relu, tanh nets at any depth; docs/deep.md) or "
                    "monte-carlo (implied by --networks).")
 @click.option("--exact", is_flag=True, help="Same as --method exact.")
@@ -54,7 +54,8 @@ from .vector import outputs_option, with_outputs
               help="Also run an upward LPA flow from k = 1e-10 to 100 and report k* (where it "
                    "diverges): a = full kinetic term A exp(p^2/mu^2), raw couplings; b = its p^2 "
                    "truncation, canonical couplings; els = the [ELS] set-up (unit p^2 "
-                   "coefficient, raw u4) with measured couplings (docs/theory.md#set-ups).")
+                   "coefficient, raw u4) with measured couplings (docs/theory.md#set-ups); "
+                   "gauss and cos nets only.")
 @outputs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -62,7 +63,8 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
            exact, n_networks, seed, estimator, order, cutoff, cutoffs, sigma_ws, flows, outputs,
            as_json, quiet):
     """IR data for the FRG: kinetic term (A, mu2, Z0) and the couplings u4, u6 (raw and
-    canonical) measured from G4_c and G6_c (docs/theory.md#sextic-coupling, #set-ups).
+    canonical) measured from G4_c and G6_c of gauss and cos nets (docs/theory.md#sextic-coupling,
+    #set-ups).
 
     With --outputs n: the O(n) couplings of an n-output network, u4/4! (f.f)^2 + u6/6! (f.f)^3,
     and O(n) LPA flows (components n; set-ups a and b) with their Goldstone and radial modes
