@@ -7,6 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnqft as nq
 from nnqft.bridge import DeepIRData, deep_ir_data
@@ -107,7 +110,7 @@ def test_monte_carlo_source_against_exact_deep_relu():
     assert mc.propagator_err is not None and mc.propagator_err[0, 0] > 0
 
 
-def test_propagator_inverse_and_dataset():
+def test_propagator_inverse_and_dataset(tmp_path):
     net = nq.Network("erf", width=30, depth=2, sigma_b=0.4, sigma_w=1.5)
     X = [[0.2], [0.6], [-0.5]]
     ir = deep_ir_data(net, X, cutoff=4.0, cutoffs=[2.0, 4.0], sigma_ws=[1.0, 2.0])
@@ -120,6 +123,25 @@ def test_propagator_inverse_and_dataset():
     np.testing.assert_array_equal(ds["lambda"].values, ir.fit.lam)
     assert ds.attrs["method"] == "one_over_n" and ds.attrs["running_slope"] == ir.run.slope
     np.testing.assert_array_equal(ds["sigma_w"].values, [1.0, 2.0])
+    ds.to_netcdf(tmp_path / "ir.nc")
+    back = xr.load_dataset(tmp_path / "ir.nc")
+    np.testing.assert_array_equal(back["propagator"].values, ir.propagator)
+    assert back.attrs["sigma_w_slope"] == ir.sigma_w_reading["slope"]
+
+
+@settings(max_examples=8, deadline=None)
+@given(perm=st.permutations(range(3)), depth=st.integers(1, 3))
+def test_input_permutation_invariance(perm, depth):
+    # relabelling the inputs permutes the propagator and leaves the tuple statistics unchanged
+    net = nq.Network("erf", width=10, depth=depth, sigma_b=0.3)
+    X = np.array([[0.3], [-0.7], [1.1]])
+    kw = {"cutoff": 3.0, "cutoffs": [1.0, 3.0], "sigma_ws": []}
+    a = deep_ir_data(net, X, **kw)
+    b = deep_ir_data(net, X[list(perm)], **kw)
+    np.testing.assert_allclose(b.propagator, a.propagator[np.ix_(perm, perm)], rtol=1e-12)
+    assert b.fit.mean == pytest.approx(a.fit.mean, rel=1e-9)
+    assert b.fit.spread == pytest.approx(a.fit.spread, rel=1e-9)
+    assert b.run.slope == pytest.approx(a.run.slope, rel=1e-9)
 
 
 def test_api_refusals():
