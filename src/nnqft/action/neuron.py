@@ -232,6 +232,21 @@ class NeuronLaw:
         m2 = (e * self.v**2).sum(axis=1) / s0
         return (m2 - m1**2).reshape(shp)
 
+    def mean_var(self, a) -> tuple[np.ndarray, np.ndarray]:
+        """(kappa'(a), kappa''(a)) = (<v>_a, Var_a(v)) from one pass over the rule (the same
+        numbers as log_mgf(a, 1) and log_mgf(a, 2); used by the Newton step for J*)."""
+        if self.kind != "rule":
+            return self.log_mgf(a, 1), self.log_mgf(a, 2)
+        a = np.asarray(a, dtype=float)
+        if np.any(a > self.a_max):
+            raise ValueError(f"M(a) = E[exp(a h^2)] is infinite for a beyond {self.a_max:g}")
+        lw = np.log(self.w)[None, :] + np.outer(a.ravel(), self.v)
+        e = np.exp(lw - lw.max(axis=1, keepdims=True))
+        s0 = e.sum(axis=1)
+        m1 = (e * self.v).sum(axis=1) / s0
+        m2 = (e * (self.v * self.v)).sum(axis=1) / s0
+        return m1.reshape(a.shape), (m2 - m1**2).reshape(a.shape)
+
     def moments(self, n_max: int) -> np.ndarray:
         """E[v^n] = E[h^(2n)] for n = 0..n_max."""
         n = np.arange(n_max + 1)

@@ -48,6 +48,8 @@ _EPS = np.finfo(float).eps
 BETA = math.pi / 8
 #: Integrands below this fraction of their value at the origin are dropped.
 _TINY = 1e-18
+#: Points within this many tilted standard deviations of a tilted mean share its tilt.
+_BLOCK = 0.5
 
 
 class SingularDensityError(ValueError):
@@ -139,6 +141,13 @@ class OneInputTheory:
         k2 = self.law.log_mgf(a, 2)
         return self.sb2 + self.sw2 * k1 + 2 * self.sw2 * self.c * J * J * k2
 
+    def _W12(self, J) -> tuple[np.ndarray, np.ndarray]:
+        """(W'(J), W''(J)) from one pass over the neuron rule (the Newton step of solve_J)."""
+        J = np.asarray(J, dtype=float)
+        k1, k2 = self.law.mean_var(self.c * J * J)
+        return J * (self.sb2 + self.sw2 * k1), \
+            self.sb2 + self.sw2 * k1 + 2 * self.sw2 * self.c * J * J * k2
+
     def _require_gamma(self) -> None:
         if self.net.activation == "gauss":
             raise GammaUndefinedError(
@@ -152,7 +161,7 @@ class OneInputTheory:
         sgn, t = np.sign(phi), np.abs(phi)
         R = self.j_radius
         lo = np.zeros_like(t)
-        hi = np.where(np.isfinite(R), R, 0.0)
+        hi = np.full_like(t, R if np.isfinite(R) else 0.0)
         if not np.isfinite(R):  # bracket by doubling
             hi = np.maximum(2 * t / self.G2, 1e-300)
             for _ in range(2000):
@@ -161,18 +170,23 @@ class OneInputTheory:
                     break
                 hi = np.where(bad, 2 * hi, hi)
         J = np.minimum(t / self.G2, 0.5 * (lo + hi))
+        # iterate only on the points not yet converged (t = 0 is J = 0)
+        act = np.flatnonzero(t > 0)
         for _ in range(max_iter):
-            g = self.W(J, 1) - t
-            lo = np.where(g <= 0, J, lo)
-            hi = np.where(g >= 0, J, hi)
-            step = g / self.W(J, 2)
-            Jn = J - step
-            out = ~((Jn > lo) & (Jn < hi))
-            Jn = np.where(out, 0.5 * (lo + hi), Jn)
-            done = np.abs(Jn - J) <= tol * np.maximum(np.abs(Jn), 1e-300)
-            J = Jn
-            if np.all(done | (t == 0)):
+            if act.size == 0:
                 break
+            Ja, ta = J[act], t[act]
+            W1, W2 = self._W12(Ja)
+            g = W1 - ta
+            lo[act] = np.where(g <= 0, Ja, lo[act])
+            hi[act] = np.where(g >= 0, Ja, hi[act])
+            Jn = Ja - g / W2
+            # a Newton iterate on the bracket's end (the root to rounding) is kept
+            out = ~((Jn >= lo[act]) & (Jn <= hi[act]))
+            Jn = np.where(out, 0.5 * (lo[act] + hi[act]), Jn)
+            done = (np.abs(Jn - Ja) <= tol * np.maximum(np.abs(Jn), 1e-300)) | (g == 0)
+            J[act] = Jn
+            act = act[~done]
         else:  # pragma: no cover - the bracket guarantees convergence
             raise RuntimeError("Newton iteration for W'(J) = phi did not converge")
         return sgn * np.where(t == 0, 0.0, J)
@@ -216,52 +230,85 @@ class OneInputTheory:
                                          tau_max=2.0**key if key < 999 else math.inf)
         return self._laws[key]
 
-    def _tilted_density(self, f: float, J: float) -> tuple[float, float]:
-        """p_J(f) at the saddle (Mode A) and an error estimate (relative)."""
+    def _tilted_density(self, f, J: float) -> tuple[np.ndarray, np.ndarray]:
+        """p_J(f) for the points ``f`` sharing the tilt J (Mode A) and relative error estimates.
+
+        The identity p(f) = exp(W(J) - J f) p_J(f) holds for every real J; the caller picks J
+        so that each f lies within about one tilted standard deviation of the tilted mean
+        W'(J), where p_J(f) is O(1). The tilted characteristic function g(u) does not depend
+        on f, so it is evaluated once per tilt on the u panels and the points differ only by
+        the phase exp(-i u f).
+        """
+        f = np.atleast_1d(np.asarray(f, dtype=float))
         Wpp = float(self.W(J, 2)) if self.net.activation != "gauss" else self.G2
         s = 1.0 / math.sqrt(Wpp)
         a0 = self.c * J * J
         u_max = math.sqrt(2 * math.log(1 / _TINY) / self.sb2)
         law = self._law_for(self.c * (J * J + u_max * u_max))
-        lin = self.sb2 * J - f  # residual linear phase (0 at the saddle; -f without tilt)
-        width = min(s, 1.0 / max(abs(lin), 1e-300)) / self.refine
+        lin = self.sb2 * J - f  # residual linear phases (0 at the saddle; -f without tilt)
+        width = min(s, 1.0 / max(float(np.max(np.abs(lin))), 1e-300)) / self.refine
         span = self.c * (u_max * u_max + 2 * abs(J) * u_max)
         n_nodes = 12 * self.refine
-        total, absum, u0 = 0.0, 0.0, 0.0
+        total, absum, u0 = np.zeros(f.size), np.zeros(f.size), 0.0
         while u0 < u_max:
             breaks = u0 + width * np.arange(0, 5)
             q = _gl_panels(breaks, n_nodes)
             tau = self.c * (J + 1j * q.u) ** 2
-            val = np.exp(1j * q.u * lin - self.sb2 * q.u**2 / 2) * law.ratio(
+            g = np.exp(1j * q.u * self.sb2 * J - self.sb2 * q.u**2 / 2) * law.ratio(
                 a0, tau, tau_span=span) ** self.N
-            re = val.real
-            total += float(q.w @ re)
-            absum += float(q.w @ np.abs(re))
+            re = (np.exp(-1j * np.multiply.outer(f, q.u)) * g).real
+            total += (re * q.w).sum(axis=1)
+            absum += (np.abs(re) * q.w).sum(axis=1)
             u0 = breaks[-1]
-            if np.max(np.abs(val)) < _TINY:
+            if np.max(np.abs(g)) < _TINY:
                 break
         p = total / math.pi
-        return p, 10 * _EPS * absum / max(abs(total), 1e-300)
+        return p, 10 * _EPS * absum / np.maximum(np.abs(total), 1e-300)
 
-    def _rotated_density(self, f: float) -> tuple[float, float]:
-        """p(f) - atom on the rotated contour (Mode B, f != 0) and a relative error estimate."""
-        f = abs(f)
+    def _tilt_blocks(self, f: np.ndarray, Js: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """Group the points into blocks sharing one tilt: (indices, J) with every f of a block
+        within _BLOCK tilted standard deviations of the block's tilted mean W'(J)."""
+        order = np.argsort(f, kind="stable")
+        sd = np.sqrt(self.W(Js, 2))  # W''(J): the variance of the tilted law
+        blocks, i = [], 0
+        while i < order.size:
+            j = i
+            while j + 1 < order.size and f[order[j + 1]] - f[order[i]] <= _BLOCK * sd[order[i]]:
+                j += 1
+            while j > i:  # the tilted law may be narrower at the middle point: shrink
+                mid = order[(i + j) // 2]
+                if np.max(np.abs(f[order[i:j + 1]] - f[mid])) <= _BLOCK * sd[mid]:
+                    break
+                j -= 1
+            blocks.append((order[i:j + 1], float(Js[order[(i + j) // 2]])))
+            i = j + 1
+        return blocks
+
+    def _rotated_density(self, f) -> tuple[np.ndarray, np.ndarray]:
+        """p(f) - atom on the rotated contour (Mode B, f != 0) and relative error estimates.
+
+        The points ``f`` share one set of panels (phi(t) on the ray does not depend on f): the
+        panel widths are capped by 1 / max|f| and the ray runs to the end needed by min|f|, so
+        the caller passes points within a factor ~2 of each other.
+        """
+        f = np.abs(np.atleast_1d(np.asarray(f, dtype=float)))
         sf = math.sqrt(self.G2)
         b, s_beta = BETA, math.sin(BETA)
-        v_end = math.log(1 / _TINY) / (f * s_beta)
+        v_end = math.log(1 / _TINY) / (float(f.min()) * s_beta)
+        cap = 1.0 / float(f.max())
         breaks = [0.0]
         while breaks[-1] < v_end:
             v = breaks[-1]
-            breaks.append(v + min(max(0.5 / sf, 0.2 * v), 1.0 / f) / self.refine)
+            breaks.append(v + min(max(0.5 / sf, 0.2 * v), cap) / self.refine)
         q = _gl_panels(np.asarray(breaks), 10 * self.refine)
         t = q.u * np.exp(-1j * b)
         law = self._law_for(math.inf)
         phi = np.exp(-self.sb2 * t * t / 2) * law.ratio(0.0, -self.c * t * t) ** self.N
-        phi = phi - self.atom
-        val = np.exp(-1j * t * f) * phi * np.exp(-1j * b)
-        total = float(q.w @ val.real) / math.pi
-        absum = float(q.w @ np.abs(val)) / math.pi
-        return total, 10 * _EPS * absum / max(abs(total), 1e-300)
+        phi = (phi - self.atom) * np.exp(-1j * b)
+        val = np.exp(-1j * np.multiply.outer(f, t)) * phi
+        total = (val.real * q.w).sum(axis=1) / math.pi
+        absum = (np.abs(val) * q.w).sum(axis=1) / math.pi
+        return total, 10 * _EPS * absum / np.maximum(np.abs(total), 1e-300)
 
     def _density_at_zero_heavy(self) -> tuple[float, float]:
         """p(0) for sigma_b = 0 (phi decays only algebraically): exp-sinh rule in t."""
@@ -302,18 +349,36 @@ class OneInputTheory:
         logp, err = np.empty_like(f), np.empty_like(f)
         gauss = self.net.activation == "gauss"
         tilted = self.mode == "tilted"
-        Js = np.zeros_like(f) if (gauss or not tilted) else self.solve_J(f)
-        for i, fi in enumerate(f):
-            if tilted:
-                J = float(Js[i])
-                p, e = self._tilted_density(fi, J)
-                shift = float(self.W(J)) - J * fi if J != 0 else 0.0
-            elif fi == 0:
-                (p, e), shift = self._density_at_zero_heavy(), 0.0
+        if tilted:
+            if gauss:  # no tilt exists: J = 0 for every point
+                blocks = [(np.arange(f.size), 0.0)]
             else:
-                (p, e), shift = self._rotated_density(fi), 0.0
-            logp[i] = shift + math.log(p) if p > 0 else -math.inf
-            err[i] = e if p > 0 else math.inf
+                blocks = self._tilt_blocks(f, self.solve_J(f))
+            for idx, J in blocks:
+                p, e = self._tilted_density(f[idx], J)
+                shift = float(self.W(J)) - J * f[idx] if J != 0 else np.zeros(idx.size)
+                pos = p > 0
+                logp[idx] = np.where(pos, shift + np.log(np.where(pos, p, 1.0)), -math.inf)
+                err[idx] = np.where(pos, e, math.inf)
+            return logp, err
+        af = np.abs(f)
+        groups = [np.flatnonzero(af == 0)] if np.any(af == 0) else []
+        order = np.argsort(af, kind="stable")
+        order = order[af[order] > 0]
+        i = 0
+        while i < order.size:  # blocks of |f| within a factor 2 share the rotated panels
+            j = int(np.searchsorted(af[order], 2 * af[order[i]], side="right"))
+            groups.append(order[i:j])
+            i = j
+        for idx in groups:
+            if af[idx[0]] == 0:
+                p0, e0 = self._density_at_zero_heavy()
+                p, e = np.full(idx.size, p0), np.full(idx.size, e0)
+            else:
+                p, e = self._rotated_density(f[idx])
+            pos = p > 0
+            logp[idx] = np.where(pos, np.log(np.where(pos, p, 1.0)), -math.inf)
+            err[idx] = np.where(pos, e, math.inf)
         return logp, err
 
     def action(self, f) -> tuple[np.ndarray, np.ndarray]:
