@@ -8,17 +8,7 @@ import numpy as np
 import pytest
 
 import nnqft as nq
-from nnqft.cli import main
-
-
-def run_cli(capsys, *args):
-    """Run in-process; return (status, stdout, stderr)."""
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from cli_helpers import run_cli
 
 
 def test_kernel_json(capsys):

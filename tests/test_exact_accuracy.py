@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nnqft as nq
-from nnqft.cli import main
+from cli_helpers import run_cli
 from nnqft.combinatorics import sorted_tuples
 from nnqft.exact import EXACT_TOLERANCE, connected_brackets
 from nnqft.moments import MAX_RULE_NODES, single_neuron_moment_table
@@ -78,26 +78,18 @@ def test_huge_rules_are_refused():
         nq.exact_correlators(net, X, orders=(4,))
 
 
-def _cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    return (status, *capsys.readouterr())
-
-
 def test_cli_json_labels_quadrature(capsys):
-    status, out, err = _cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
-                            "--inputs", json.dumps(X_RANK4.tolist()), "--exact", "--json")
+    status, out, err = run_cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
+                               "--inputs", json.dumps(X_RANK4.tolist()), "--exact", "--json")
     assert status == 0, err
     obj = json.loads(out)
     assert obj["exact"] is False and obj["exact_method"] == "quadrature"
     assert 1e-6 < obj["accuracy"]["4"] < 1e-2
-    status, out, err = _cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
-                            "--inputs", json.dumps(X_RANK4.tolist()), "--exact")
+    status, out, err = run_cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
+                               "--inputs", json.dumps(X_RANK4.tolist()), "--exact")
     assert status == 0 and "not exact (quadrature, estimated relative error" in out
     X = np.random.default_rng(0).normal(size=(7, 6)) * 0.3
-    status, out, err = _cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
-                            "--inputs", json.dumps(X.tolist()), "--exact", "--json")
+    status, out, err = run_cli(capsys, "correlators", "--net", "relu", "--sigma-b", "0.5",
+                               "--inputs", json.dumps(X.tolist()), "--exact", "--json")
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "--networks M" in err

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnqft as nq
-from nnqft.cli import main
+from cli_helpers import run_cli
 from nnqft.combinatorics import MAX_ORDER, _set_partitions, even_partitions
 from nnqft.correlators import connected_from_full, full_from_connected, partition_sum
 
@@ -74,20 +74,12 @@ def test_results_at_existing_orders_unchanged(order):
     np.testing.assert_allclose(br[order], ref, rtol=1e-13)
 
 
-def _run(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    return (status, *capsys.readouterr())
-
-
 @pytest.mark.parametrize("order,mode", [("40", ["--exact"]), ("1000", ["--exact"]),
                                         ("14", ["--networks", "100"]),
                                         ("1000", ["--networks", "100"])])
 def test_cli_order_cap(capsys, order, mode):
-    status, out, err = _run(capsys, "correlators", "--net", "erf", "--inputs", "[0.1, 0.2]",
-                            "--order", order, *mode, "--json", "--quiet")
+    status, out, err = run_cli(capsys, "correlators", "--net", "erf", "--inputs", "[0.1, 0.2]",
+                               "--order", order, *mode, "--json", "--quiet")
     assert status == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
@@ -95,7 +87,7 @@ def test_cli_order_cap(capsys, order, mode):
 
 
 def test_cli_order_at_the_cap_runs(capsys):
-    status, out, err = _run(capsys, "correlators", "--net", "gauss", "--width", "5",
-                            "--sigma-b", "0.3", "--inputs", "[0.1]", "--order", "12",
-                            "--exact", "--json")
+    status, out, err = run_cli(capsys, "correlators", "--net", "gauss", "--width", "5",
+                               "--sigma-b", "0.3", "--inputs", "[0.1]", "--order", "12",
+                               "--exact", "--json")
     assert status == 0, err

@@ -14,7 +14,7 @@ import pytest
 from scipy import special
 
 import nnqft as nq
-from nnqft.cli import main
+from cli_helpers import run_cli
 from nnqft.estimate import FewBatchesWarning, HeavyTailWarning, estimate_correlators
 from nnqft.tails import cumulant_influence, iid_mean_moments, predict_tail_check
 
@@ -165,32 +165,24 @@ def test_few_batches_are_flagged():
     assert c.meta["error_bar_usable"] is True
 
 
-def _cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    return (status, *capsys.readouterr())
-
-
 def test_cli_reports_the_kind_of_check(capsys):
-    status, out, err = _cli(capsys, "correlators", "--net", "gauss", "--width", "1000",
-                            "--sigma-b", "1", "--inputs", json.dumps(HMS_GAUSS), "--networks",
-                            "1000", "--seed", "100", "--json", "--quiet")
+    status, out, err = run_cli(capsys, "correlators", "--net", "gauss", "--width", "1000",
+                               "--sigma-b", "1", "--inputs", json.dumps(HMS_GAUSS), "--networks",
+                               "1000", "--seed", "100", "--json", "--quiet")
     assert status == 0
     obj = json.loads(out)
     assert obj["heavy_tail_check"] == "predicted"
     assert obj["diagnostics"]["fired"] and obj["diagnostics"]["predicted"]["fired"]
-    status, out, err = _cli(capsys, "correlators", "--net", "erf", "--depth", "2", "--width",
-                            "10", "--inputs", "[0.1, 0.3]", "--networks", "640", "--json",
-                            "--quiet")
+    status, out, err = run_cli(capsys, "correlators", "--net", "erf", "--depth", "2", "--width",
+                               "10", "--inputs", "[0.1, 0.3]", "--networks", "640", "--json",
+                               "--quiet")
     assert status == 0 and json.loads(out)["heavy_tail_check"] == "sample"
 
 
 @pytest.mark.parametrize("m", ["5", "63"])
 def test_cli_refuses_fewer_than_64_networks(capsys, m):
-    status, out, err = _cli(capsys, "correlators", "--net", "erf", "--inputs", "[0.1]",
-                            "--networks", m, "--json")
+    status, out, err = run_cli(capsys, "correlators", "--net", "erf", "--inputs", "[0.1]",
+                               "--networks", m, "--json")
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "at least 64" in err
 

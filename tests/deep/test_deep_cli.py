@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 
 import nnqft as nq
-from nnqft.cli import main
+from cli_helpers import run_cli
 from nnqft.deep import exact_relu_correlators
-
-
-def run_cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_one_over_n_json(capsys):

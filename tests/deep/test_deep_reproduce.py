@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from cli_helpers import run_cli
 from nnqft.cli import main
 
 
@@ -11,11 +12,7 @@ def test_refuses_existing_directory(tmp_path, capsys):
     out = tmp_path / "pdlt"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    try:
-        status = main(["reproduce", "pdlt", "--quick", "--out", str(out)])
-    except SystemExit as exc:
-        status = exc.code
-    err = capsys.readouterr().err
+    status, _, err = run_cli(capsys, "reproduce", "pdlt", "--quick", "--out", str(out))
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert (out / "keep.txt").read_text() == "x"
 

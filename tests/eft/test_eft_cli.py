@@ -8,19 +8,13 @@ import sys
 
 import pytest
 
+from cli_helpers import run_cli
 from nnqft.cli import main
 
 
-def run_cli(args, capsys):
-    rc = main(args)
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
 def test_couplings_json_exact_relu(capsys):
-    rc, out, _ = run_cli(["couplings", "--net", "relu", "--width", "20", "--sigma-b", "0",
-                          "--inputs", "[0.2, 0.4, 0.6]", "--cutoff", "100", "--exact",
-                          "--json"], capsys)
+    rc, out, _ = run_cli(capsys, "couplings", "--net", "relu", "--width", "20", "--sigma-b", "0",
+                         "--inputs", "[0.2, 0.4, 0.6]", "--cutoff", "100", "--exact", "--json")
     assert rc == 0
     obj = json.loads(out)  # exactly one JSON object on stdout
     assert obj["convention"] == "S = ... + lambda/4! phi^4"
@@ -30,8 +24,8 @@ def test_couplings_json_exact_relu(capsys):
 
 
 def test_couplings_json_gauss_default_inf_and_mc(capsys):
-    rc, out, _ = run_cli(["couplings", "--net", "gauss", "--width", "10", "--sigma-b", "0.3", "--inputs",
-                          "[0.01, 0.02]", "--networks", "2000", "--quiet", "--json"], capsys)
+    rc, out, _ = run_cli(capsys, "couplings", "--net", "gauss", "--width", "10", "--sigma-b", "0.3",
+                         "--inputs", "[0.01, 0.02]", "--networks", "2000", "--quiet", "--json")
     assert rc == 0
     obj = json.loads(out)
     assert obj["cutoff"] is None and obj["exact"] is False

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from nnqft.cli import main
+from cli_helpers import run_cli_redirected
 from nnqft.experiments.config import parse_config
 from nnqft.experiments.runner import run_experiment
 
@@ -51,17 +49,6 @@ def test_bridge_needs_translation_invariant_networks():
         parse_config(small_config(analyses={"bridge": {}}))
 
 
-def _main(argv):
-    err, out = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_reproduce_all_reports_missing_parts(tmp_path, monkeypatch):
     import nnqft.cli.run as cli_run
 
@@ -87,7 +74,8 @@ def test_reproduce_all_reports_missing_parts(tmp_path, monkeypatch):
         ("els", "[ELS] reproduction", ("nnqft.no_such_module", "reproduce_els")),
     ))
     out = tmp_path / "results"
-    code, stdout, stderr = _main(["reproduce", "all", "--quick", "--out", str(out), "--quiet"])
+    code, stdout, stderr = run_cli_redirected(["reproduce", "all", "--quick", "--out", str(out),
+                                               "--quiet"])
     assert code == 1
     assert stdout.strip().splitlines()[-1] == str(out / "report.md")
     assert "reproduce_els is not available" in stderr
@@ -98,9 +86,10 @@ def test_reproduce_all_reports_missing_parts(tmp_path, monkeypatch):
     md = (out / "report.md").read_text()
     assert "[summary.md](hms/summary.md)" in md and "free_theory/report.md" in md
     # existing directory: refused without --resume/--force; --resume skips completed parts
-    code, _, stderr = _main(["reproduce", "all", "--out", str(out), "--quiet"])
+    code, _, stderr = run_cli_redirected(["reproduce", "all", "--out", str(out), "--quiet"])
     assert code == 2 and "--resume" in stderr
-    code, stdout, _ = _main(["reproduce", "all", "--out", str(out), "--quiet", "--resume"])
+    code, stdout, _ = run_cli_redirected(["reproduce", "all", "--out", str(out), "--quiet",
+                                          "--resume"])
     assert code == 1 and stdout.strip().splitlines()[-1] == str(out / "report.md")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import math
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnqft.cli import main
+from cli_helpers import run_cli_redirected
 from nnqft.experiments.config import ConfigError, load_config, parse_config
 
 from .helpers import REPO, run_cli, small_config, to_toml, write_config
@@ -91,17 +89,6 @@ def invalid_mutation(draw):
     return kind, table[kind]
 
 
-def _run_inprocess(argv) -> tuple[int, str, str]:
-    err, out = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=invalid_mutation())
 def test_invalid_configs_exit_2_one_line_no_directory(tmp_path_factory, mutation):
@@ -111,7 +98,7 @@ def test_invalid_configs_exit_2_one_line_no_directory(tmp_path_factory, mutation
     d = tmp_path_factory.mktemp("cfg")
     path = write_config(d / "bad.toml", cfg)
     out = d / "out"
-    code, stdout, stderr = _run_inprocess(["run", str(path), "--out", str(out), "--quiet"])
+    code, stdout, stderr = run_cli_redirected(["run", str(path), "--out", str(out), "--quiet"])
     assert code == 2, (kind, stderr)
     lines = stderr.strip("\n").split("\n")
     assert len(lines) == 1 and lines[0].startswith("nnqft: error: config"), (kind, stderr)
@@ -139,14 +126,14 @@ def test_invalid_config_subprocess(tmp_path):
 def test_messages_name_the_key(tmp_path, text, needle):
     p = tmp_path / "c.toml"
     p.write_text(text)
-    code, _, err = _run_inprocess(["run", str(p), "--out", str(tmp_path / "o")])
+    code, _, err = run_cli_redirected(["run", str(p), "--out", str(tmp_path / "o")])
     assert code == 2 and needle in err and err.count("\n") == 1, err
     assert not (tmp_path / "o").exists()
 
 
 def test_missing_config_file(tmp_path):
-    code, _, err = _run_inprocess(["run", str(tmp_path / "nope.toml"), "--out",
-                                   str(tmp_path / "o")])
+    code, _, err = run_cli_redirected(["run", str(tmp_path / "nope.toml"), "--out",
+                                      str(tmp_path / "o")])
     assert code == 2 and "not found" in err and err.count("\n") == 1
 
 

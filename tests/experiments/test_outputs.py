@@ -7,8 +7,6 @@ test (``OutputDirectory``, ``reproduce all``, the manifest) is the real one.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -19,7 +17,7 @@ import types
 
 import pytest
 
-from nnqft.cli import main
+from cli_helpers import run_cli_redirected
 from nnqft.experiments.store import LockedError, OutputDirectory, RunLock
 from nnqft.io import (
     MANIFEST_NAME,
@@ -30,17 +28,6 @@ from nnqft.io import (
 )
 
 from .helpers import REPO
-
-
-def _main(argv):
-    err, out = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def _tree(root):
@@ -164,13 +151,14 @@ def stand_ins(monkeypatch):
 @pytest.mark.parametrize("which", ["hms", "els"])
 def test_reproduce_force_keeps_the_users_subdirectory(tmp_path, stand_ins, which):
     out = tmp_path / which
-    assert _main(["reproduce", which, "--quick", "--out", str(out), "--quiet"])[0] == 0
+    assert run_cli_redirected(["reproduce", which, "--quick", "--out", str(out), "--quiet"])[0] == 0
     (out / "my_analysis").mkdir()
     (out / "my_analysis" / "fit.py").write_text("mine")
     (out / "figures" / "my_plot.png").write_text("mine")
-    code, _, err = _main(["reproduce", which, "--quick", "--out", str(out), "--quiet"])
+    code, _, err = run_cli_redirected(["reproduce", which, "--quick", "--out", str(out), "--quiet"])
     assert code == 2 and "already exists" in err and "--force" in err
-    code, _, err = _main(["reproduce", which, "--quick", "--out", str(out), "--quiet", "--force"])
+    code, _, err = run_cli_redirected(["reproduce", which, "--quick", "--out", str(out), "--quiet",
+                                       "--force"])
     assert code == 0, err
     assert (out / "my_analysis" / "fit.py").read_text() == "mine"
     assert (out / "figures" / "my_plot.png").read_text() == "mine"
@@ -197,7 +185,7 @@ def test_make_run_twice_then_the_readme_commands(tmp_path, stand_ins, monkeypatc
     assert len(make_run) == 1 and "--force" in make_run[0]
     assert {c[1] for c in readme} >= {"hms", "els"}
     monkeypatch.chdir(tmp_path)
-    code, stdout, err = _main(make_run[0] + ["--quiet"])
+    code, stdout, err = run_cli_redirected(make_run[0] + ["--quiet"])
     assert code == 0, err
     # the user's own run and notes under results/ (e.g. `nnqft run examples/quickstart.toml`)
     with tracked_outputs(tmp_path / "results" / "quickstart"):
@@ -206,7 +194,7 @@ def test_make_run_twice_then_the_readme_commands(tmp_path, stand_ins, monkeypatc
     (tmp_path / "results" / "hms" / "extra").mkdir()
     (tmp_path / "results" / "hms" / "extra" / "a.txt").write_text("mine")
     before = (tmp_path / "results" / "status.json").stat().st_mtime_ns
-    code, stdout, err = _main(make_run[0] + ["--quiet"])  # a second `make run`
+    code, stdout, err = run_cli_redirected(make_run[0] + ["--quiet"])  # a second `make run`
     assert code == 0, err
     assert stdout.strip().splitlines()[-1] == "results/report.md"
     assert (tmp_path / "results" / "status.json").stat().st_mtime_ns != before
@@ -219,7 +207,7 @@ def test_make_run_twice_then_the_readme_commands(tmp_path, stand_ins, monkeypatc
         assert not (tmp_path / out).resolve().is_relative_to(tmp_path / "results"), cmd
         assert not (tmp_path / out).exists(), cmd
         if cmd[1] in ("hms", "els"):  # ... and those with stand-ins run through the real CLI
-            code, _, err = _main(cmd + ["--quiet"])
+            code, _, err = run_cli_redirected(cmd + ["--quiet"])
             assert code == 0, (cmd, err)
     assert not list(tmp_path.rglob(".lock"))
 

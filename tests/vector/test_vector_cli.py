@@ -6,17 +6,7 @@ import numpy as np
 import pytest
 
 import nnqft as nq
-from nnqft.cli import main
-
-
-def run_cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
+from cli_helpers import run_cli
 
 BASE = ("correlators", "--net", "erf", "--width", "7", "--sigma-w", "1.3", "--sigma-b", "0.4",
         "--inputs", "[0.3, 0.8]")
