@@ -25,12 +25,13 @@ def test_grid_flow_from_exact_action_reaches_exact_gamma(act, N):
 
 
 @pytest.mark.slow
-def test_relu_grid_flow_is_boundary_limited():
-    # relu: S grows only linearly in the tails (S'' -> 0 at the box edge), and the free
-    # one-sided boundary of the grid flow limits the agreement to ~2e-3 at L = 12 sigma
-    # (measured 2.4e-3 at N = 2; L = 20 sigma stops at k ~ 0.3). A finding, documented.
+def test_relu_box_flow_is_boundary_limited():
+    # negative control of the relu truth test (tests/action/test_frg_tail.py): the old "box"
+    # scheme (uniform grid on [-12 sigma, 12 sigma], free one-sided ends) fails the 1e-6
+    # acceptance because relu's S grows only linearly in the tails (measured 2.4e-3 at N = 2;
+    # L = 20 sigma stops at k ~ 0.3); docs/action.md section 6
     th = OneInputTheory(nq.Network("relu", width=2, sigma_w=1.5, sigma_b=0.5), X)
-    r = F.flow_vs_exact(th)
+    r = F.flow_vs_exact(th, scheme="box")
     assert 1e-6 < r["max_abs_error"] < 5e-3
 
 

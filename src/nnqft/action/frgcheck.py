@@ -9,6 +9,16 @@ the same flow (U = sum_{j <= M/2} g_2j phi^2j / (2j)!) are integrated from the T
 coefficients of U_Lambda, which are exact: S's derivatives at 0 come from the moments of the
 characteristic function, p^(2n)(0) = (1/pi) int_0^inf (-t^2)^n phi(t) dt (docs/action.md
 section 6).
+
+Relu nets have exponential tails (W(J) is finite only for |J| < J_R), so S and Gamma grow
+linearly and their curvature falls like N / (2 phi^2): a boundary perturbation of the flow then
+spreads over a distance ~ phi (docs/action.md section 6), and no uniform box with free ends
+isolates the compared region. The "tail" scheme (:func:`flow_on_grid`, :func:`tail_grid`) puts
+the ends far out on a sinh-mapped grid and holds them at the one-loop value of the flowing
+potential, S + (1/2) log(k^2 + S''), exact up to O((k B)^-4) at the end B; the error made once
+k B ~ 1 cannot reach the compared region. :func:`regulated_gamma` gives the exact Gamma_k at
+k > 0 (the Legendre transform of the regulated W_k, by quadrature of the exact density), which
+is how the flow is checked at finite k and how Gauss-net (no Gamma at k = 0) is followed.
 """
 
 from __future__ import annotations
@@ -16,13 +26,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import sparse
 from scipy.integrate import solve_ivp
+from scipy.special import logsumexp
 
+from ..errors import NumericalError
 from ..frg import zerodim
+from ..frg.finite_differences import fd_matrix
 from .series import legendre_series, theory_cumulants
 from .theory import OneInputTheory
 
-__all__ = ["flow_vs_exact", "taylor_of_action", "truncated_flow", "truncation_table"]
+__all__ = ["flow_vs_exact", "flow_on_grid", "tail_grid", "tail_boundary", "regulated_gamma",
+           "regulated_curvature", "taylor_of_action", "truncated_flow", "truncation_table"]
 
 
 class _GridAction:
@@ -49,25 +64,222 @@ class _GridAction:
         return self._d2S
 
 
-def flow_vs_exact(theory: OneInputTheory, *, Lambda: float = 100.0, L_sigma: float = 12.0,
-                  n_points: int = 481, fd_order: int = 6, compare_sigma: float = 2.0) -> dict:
+def tail_grid(scale: float, B: float, dxi: float = 0.025) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes phi = scale sinh(xi) for xi uniform on [-asinh(B/scale), asinh(B/scale)].
+
+    Spacing ~ scale dxi near 0 and a constant fraction dxi of |phi| in the tails (where U
+    varies like a line plus a logarithm); an odd number of nodes, so phi = 0 is one. Returns
+    the nodes and the trapezoid weights of the rule int dphi = int scale cosh(xi) dxi.
+    """
+    if not (scale > 0 and B > scale and dxi > 0):
+        raise ValueError(f"tail_grid needs 0 < scale < B and dxi > 0, got {scale}, {B}, {dxi}")
+    xm = math.asinh(B / scale)
+    m = int(math.ceil(xm / dxi))
+    xi = np.linspace(-xm, xm, 2 * m + 1)
+    w = scale * np.cosh(xi) * (xi[1] - xi[0])
+    w[[0, -1]] /= 2
+    return scale * np.sinh(xi), w
+
+
+def tail_boundary(S_end, d2S_end, k: float, B: float):
+    """One-loop value of the flowing potential at the grid ends (docs/action.md section 6).
+
+    U_k(B) = S(B) + (1/2) log(k^2 + S''(B)) + O((k B)^-4) when k B >> 1 (the loop expansion
+    about S in powers of S^(n) / (k^2 + S'')^(n/2) ~ (k B)^-n; the constant is the one of the
+    one-loop start U_Lambda, so no offset arises). Where k^2 + S'' ~ 1/B^2 or below (k B <~ 1,
+    and S'' < 0 in relu's N = 1 tail) the formula is no longer right; the argument of the log is
+    floored smoothly, (kappa + (kappa^2 + 4 / B^4)^(1/2)) / 2, which changes it by a relative
+    O((k B)^-4) where it is right and keeps it positive where it is not.
+    """
+    kap = k * k + np.asarray(d2S_end, dtype=float)
+    return np.asarray(S_end) + 0.5 * np.log(0.5 * (kap + np.sqrt(kap * kap + 4.0 / B**4)))
+
+
+def flow_on_grid(phi, S, *, Lambda: float = 100.0, fd_order: int = 6, boundary: str = "tail",
+                 k_out=(0.0,), rtol: float = 1e-11, atol: float = 1e-12) -> dict:
+    """Wetterich flow d_k U = k / (k^2 + U'') on given nodes, from U_Lambda = S + (1/2)
+    log(Lambda^2 + S''), by the method of lines (Fornberg differences of order ``fd_order`` on
+    the possibly non-uniform nodes, Radau in k).
+
+    ``boundary``: "tail" holds the two end nodes at :func:`tail_boundary` (Dirichlet, for
+    grids whose ends lie far in the tails, k B >> 1 over the part of the flow that matters);
+    "free" imposes nothing (one-sided stencils at the ends, as in
+    :func:`nnqft.frg.zerodim.flow_effective_action`). Returns {k: U_k on the nodes} for each k in
+    ``k_out`` (0 <= k < Lambda).
+    """
+    phi = np.asarray(phi, dtype=float)
+    S = np.asarray(S, dtype=float)
+    ks = sorted({float(k) for k in k_out}, reverse=True)
+    if not (ks and 0 <= ks[-1] and ks[0] < Lambda):
+        raise ValueError(f"k_out must lie in [0, Lambda = {Lambda}), got {list(k_out)}")
+    if boundary not in ("tail", "free"):
+        raise ValueError(f"boundary must be 'tail' or 'free', got {boundary!r}")
+    D2f = fd_matrix(phi, 2, fd_order)
+    d2S = D2f @ S
+    if np.any(Lambda**2 + d2S <= 0):
+        raise ValueError("Lambda^2 + S'' must be > 0 on the grid: raise Lambda")
+    U0 = S + 0.5 * np.log(Lambda**2 + d2S)
+    B = float(np.max(np.abs(phi)))
+    ends = [0, -1]
+    if boundary == "tail":
+        D2 = sparse.csr_matrix(D2f[1:-1, 1:-1])
+        Db = D2f[1:-1][:, ends]
+        y0 = U0[1:-1]
+
+        def lap(k, U):
+            return D2 @ U + Db @ tail_boundary(S[ends], d2S[ends], k, B)
+    else:
+        D2 = sparse.csr_matrix(D2f)
+        y0 = U0
+
+        def lap(k, U):
+            return D2 @ U
+
+    reached = [Lambda]
+
+    def rhs(k, U):
+        reached[0] = min(reached[0], k)
+        return k / (k * k + lap(k, U))
+
+    def jac(k, U):
+        return sparse.diags(-k / (k * k + lap(k, U)) ** 2) @ D2
+
+    def pole(k, U):
+        return float(np.min(k * k + lap(k, U)))
+
+    pole.terminal = True
+    sol = solve_ivp(rhs, (Lambda, ks[-1]), y0, method="Radau", jac=jac, rtol=rtol, atol=atol,
+                    t_eval=ks, events=pole)
+    if sol.status != 0 or sol.y.shape[1] != len(ks):
+        raise NumericalError(f"zero-dimensional flow ({boundary} boundary) stopped at "
+                             f"k = {reached[0]:.4g}: {sol.message}",
+                             "refine the grid, or move the ends further into the tails")
+    out = {}
+    for i, k in enumerate(ks):
+        U = np.empty_like(S)
+        if boundary == "tail":
+            U[1:-1] = sol.y[:, i]
+            U[ends] = tail_boundary(S[ends], d2S[ends], k, B)
+        else:
+            U[:] = sol.y[:, i]
+        out[k] = U
+    return out
+
+
+def regulated_gamma(nodes, weights, S, k: float, phi) -> np.ndarray:
+    """Exact Gamma_k(phi) (up to a constant) for k > 0 from the action S on quadrature nodes.
+
+    In d = 0 the flowing effective action with R_k = k^2 is exactly (docs/action.md section 6)
+    Gamma_k(phi) = sup_J [J phi - W_k(J)] - k^2 phi^2 / 2 with
+    W_k(J) = log int df exp(-S(f) - k^2 f^2 / 2 + J f); W_k is computed with the rule
+    (``nodes``, ``weights``) and W_k'(J) = phi solved by Brent's method. Refuses (ValueError)
+    when the tilted integrand is not negligible (< 1e-16 of its peak) at the ends of the rule.
+    """
+    from scipy.optimize import brentq
+
+    if not k > 0:
+        raise ValueError(f"regulated_gamma needs k > 0 (Gamma_0 is the plain Legendre "
+                         f"transform), got {k}")
+    f = np.asarray(nodes, dtype=float)
+    base = -np.asarray(S, dtype=float) - 0.5 * k * k * f * f + np.log(weights)
+
+    def stats(J):
+        e = base + J * f
+        lw = logsumexp(e)
+        p = np.exp(e - lw)
+        return lw, float(p @ f), e
+
+    out = []
+    for target in np.atleast_1d(np.asarray(phi, dtype=float)):
+        lo, hi = -1.0, 1.0
+        while stats(lo)[1] > target:
+            lo *= 2
+        while stats(hi)[1] < target:
+            hi *= 2
+        J = brentq(lambda j, t=target: stats(j)[1] - t, lo, hi, xtol=1e-15, rtol=1e-15)
+        lw, _, e = stats(J)
+        if max(e[0], e[-1]) > e.max() - math.log(1e16):
+            raise ValueError(f"regulated_gamma: the integrand at k = {k:g}, phi = {target:g} "
+                             "reaches the ends of the rule; raise k or widen the rule")
+        out.append(J * target - lw - 0.5 * k * k * target * target)
+    return np.asarray(out)
+
+
+def regulated_curvature(theory: OneInputTheory, k: float, n_nodes: int = 120) -> float:
+    """Exact Gamma_k''(0) = 1 / <f^2>_k - k^2 from the hidden-layer mixture (no density needed).
+
+    <f^2>_k = E[f^2 e^{-k^2 f^2 / 2}] / E[e^{-k^2 f^2 / 2}]. Given the hidden layer f is normal
+    with variance v = sigma_b^2 + (sigma_w^2 / N) sum_j h_j^2, so the two expectations are
+    E_v[(1 + k^2 v)^(-1/2)] and E_v[v (1 + k^2 v)^(-3/2)]; writing
+    (1 + k^2 v)^(-p) = int_0^inf s^(p-1) e^{-s (1 + k^2 v)} ds / Gamma(p) makes the v average
+    factorise over neurons, E_v[e^{-s k^2 v}] = e^{-s k^2 sigma_b^2} M(-s k^2 sigma_w^2 / N)^N,
+    and E_v[v e^{-s k^2 v}] is that times sigma_b^2 + sigma_w^2 <h^2>_a (a = -s k^2 sigma_w^2 / N,
+    the tilted neuron mean). Generalised Gauss-Laguerre in s (weights s^(-1/2) e^{-s} and
+    s^(1/2) e^{-s}). Finite for every net, Gauss-net included (a <= 0).
+    """
+    from scipy.special import gamma as gamma_fn
+    from scipy.special import roots_genlaguerre
+
+    if not k > 0:
+        raise ValueError(f"regulated_curvature needs k > 0, got {k}")
+    th, N, k2 = theory, theory.N, k * k
+    sw2n = th.sw2 / N
+
+    lam = 1 + k2 * th.G2  # s = t / lam: the integrand then lives on t = O(1) at any k
+
+    def G(t):
+        s = t / lam
+        a = -s * k2 * sw2n
+        return np.exp(t - s * (1 + k2 * th.sb2) + N * th.law.log_mgf(a, 0)), a
+
+    t0, w0 = roots_genlaguerre(n_nodes, -0.5)
+    t1, w1 = roots_genlaguerre(n_nodes, 0.5)
+    Z = float(w0 @ G(t0)[0]) / gamma_fn(0.5) * lam**-0.5
+    g1, a1 = G(t1)
+    Y = float(w1 @ (g1 * (th.sb2 + th.sw2 * th.law.log_mgf(a1, 1)))) / gamma_fn(1.5) * lam**-1.5
+    return Z / Y - k2
+
+
+def flow_vs_exact(theory: OneInputTheory, *, scheme: str | None = None, Lambda: float = 100.0,
+                  L_sigma: float | None = None, n_points: int = 481, fd_order: int = 6,
+                  dxi: float = 0.025, boundary: str = "tail",
+                  compare_sigma: float = 2.0) -> dict:
     """Grid flow from the exact S at Lambda to k = 0 against the exact Gamma.
 
-    The grid is [-L, L] with L = ``L_sigma`` sigma_f (sigma_f^2 = G2); Gamma is compared on
+    ``scheme`` "box" (default for bounded activations): uniform grid on [-L, L], L = ``L_sigma``
+    sigma_f (default 12; sigma_f^2 = G2), ``n_points`` nodes, free ends
+    (:func:`nnqft.frg.zerodim.flow_effective_action`). "tail" (default for relu): sinh-mapped
+    nodes (:func:`tail_grid`, scale 2 sigma_f, step ``dxi``) out to B = ``L_sigma`` sigma_f
+    (default 200) and the ``boundary`` treatment of :func:`flow_on_grid` ("tail": the one-loop
+    Dirichlet values; "free": none, for comparison). Gamma is compared on
     |phi| <= ``compare_sigma`` sigma_f after removing the mean difference (additive constant).
     Returns max |Gamma_flow - Gamma_exact| and the curves.
     """
+    if scheme is None:
+        scheme = "tail" if theory.net.activation == "relu" else "box"
+    if scheme not in ("box", "tail"):
+        raise ValueError(f"scheme must be 'box' or 'tail', got {scheme!r}")
     s = math.sqrt(theory.G2)
-    act = _GridAction(theory, L_sigma * s, n_points, fd_order)
-    phi, G = zerodim.flow_effective_action(act, Lambda=Lambda, L=L_sigma * s, n_points=n_points,
-                                           fd_order=fd_order)
+    if scheme == "box":
+        L = (12.0 if L_sigma is None else L_sigma) * s
+        act = _GridAction(theory, L, n_points, fd_order)
+        phi, G = zerodim.flow_effective_action(act, Lambda=Lambda, L=L, n_points=n_points,
+                                               fd_order=fd_order)
+        S, S_err = act._S, act.S_err
+    else:
+        L = (200.0 if L_sigma is None else L_sigma) * s
+        phi, _ = tail_grid(2 * s, L, dxi)
+        S, err = theory.action(phi)
+        S_err = float(np.max(err))
+        G = flow_on_grid(phi, S, Lambda=Lambda, fd_order=fd_order, boundary=boundary)[0.0]
     sel = np.abs(phi) <= compare_sigma * s + 1e-12
     ex = theory.gamma(phi[sel])
     d = G[sel] - ex
     d -= d.mean()
-    return {"max_abs_error": float(np.max(np.abs(d))), "phi": phi[sel], "flow": G[sel] - G[sel].mean() + ex.mean(),
-            "exact": ex, "S": act._S[sel], "S_err": act.S_err, "Lambda": Lambda,
-            "interval": compare_sigma * s}
+    return {"max_abs_error": float(np.max(np.abs(d))), "phi": phi[sel],
+            "flow": G[sel] - G[sel].mean() + ex.mean(), "exact": ex, "S": S[sel],
+            "S_err": S_err, "Lambda": Lambda, "interval": compare_sigma * s, "scheme": scheme,
+            "L": L, "n_points": len(phi), "boundary": "free" if scheme == "box" else boundary}
 
 
 def taylor_of_action(theory: OneInputTheory, order: int) -> np.ndarray:
