@@ -39,10 +39,15 @@ def _err(th, s, phi, U, cs=2.0):
     return float(np.max(np.abs(d - d.mean())))
 
 
+@lru_cache(maxsize=4)
+def _relu_flow(N, dxi=0.025):
+    return F.flow_vs_exact(_theory("relu", N), dxi=dxi)
+
+
 @pytest.mark.parametrize("N", [1, 3, 100])
 def test_relu_tail_flow_reaches_exact_gamma(N):
     # measured (sigma_w = 1.5, sigma_b = 0.5, x = 0.7): N = 1: 2.7e-8, 3: 3.2e-9, 100: 8.3e-12
-    r = F.flow_vs_exact(_theory("relu", N))
+    r = _relu_flow(N)
     assert r["scheme"] == "tail" and r["boundary"] == "tail"
     assert r["max_abs_error"] < TOL
 
@@ -101,12 +106,12 @@ def test_relu_negative_controls_fail_the_tolerance():
         F.flow_on_grid(phi, S, boundary="free")
 
 
+@pytest.mark.slow
 def test_tail_flow_converges_at_the_stencil_order():
     # 6th-order differences on the sinh grid: halving the step divides the error by ~2^6
     # (measured 1.46e-6 -> 2.67e-8, ratio 55)
-    th = _theory("relu", 1)
-    e1 = F.flow_vs_exact(th, dxi=0.05)["max_abs_error"]
-    e2 = F.flow_vs_exact(th, dxi=0.025)["max_abs_error"]
+    e1 = _relu_flow(1, 0.05)["max_abs_error"]
+    e2 = _relu_flow(1, 0.025)["max_abs_error"]
     assert 2**4.5 < e1 / e2 < 2**7.5
 
 
@@ -114,3 +119,32 @@ def test_relu_without_bias_is_singular():
     # sigma_b = 0: an atom 2^-N at f = 0 and p ~ log(1/|f|) next to it: no S to start from
     with pytest.raises(SingularDensityError):
         F.flow_vs_exact(_theory("relu", 2, sb=0.0))
+
+
+def test_gauss_net_flow_is_exact_while_the_tail_mode_fits_then_the_box_decides():
+    # Gauss-net has no Gamma (W = inf for J != 0) but every Gamma_k, k > 0, exists. At N = 1
+    # Gamma_k is a one-dimensional average over the hidden unit (no density, no S), and the
+    # regulated measure at phi has its tail mode at f = J / k^2 (docs/action.md section 6).
+    # Predictions: the box flow equals Gamma_k while J / k^2 < B; it cannot once J / k^2 >> B;
+    # Gamma_k(phi) - Gamma_k(0) -> 0 (flattening) while Gamma_k''(0) -> 1 / G2; the k = 0 end of
+    # the box flow depends on B (no limit: no Gamma).
+    th = _theory("gauss", 1, sb=0.3, sw=1.0)
+    r = F.gauss_net_flow(th, B_sigma=40.0, dxi=0.05)
+    B, rows = r["B"], r["rows"]
+    inside = [w for w in rows if w["k"] > 0 and w["tail_mode_at_2sigma"] < B / 2]
+    outside = [w for w in rows if w["k"] > 0 and w["tail_mode_at_2sigma"] > 2 * B]
+    assert len(inside) >= 3 and len(outside) >= 2
+    for w in inside:  # measured 1.2e-6 .. 1.4e-6 (dxi = 0.05; 2e-8 at dxi = 0.025)
+        assert w["max_abs_error"] < 1e-5
+        assert w["flow_curvature"] == pytest.approx(w["exact_curvature"], rel=1e-4)
+    for w in outside:  # measured 3.7e-2 .. 0.27
+        assert w["max_abs_error"] > 1e-3
+    exact = [w["exact_at_sigma"] for w in rows if w["k"] > 0]
+    assert all(a > b for a, b in zip(exact, exact[1:], strict=False))
+    assert exact[-1] < 0.1 * exact[0]  # k = 0.01: 0.078 against 0.894 at k = 1
+    k_small = rows[-2]
+    assert k_small["k"] == 0.01
+    assert k_small["exact_curvature"] == pytest.approx(r["one_over_G2"], rel=2e-3)
+    end_40 = rows[-1]["flow_at_sigma"]
+    end_10 = F.gauss_net_flow(th, B_sigma=10.0, dxi=0.05, k_out=(0.0,))["rows"][0]["flow_at_sigma"]
+    assert end_10 - end_40 > 0.05  # measured 0.293 (B = 10 sigma) against 0.194 (40 sigma)

@@ -37,7 +37,8 @@ from .series import legendre_series, theory_cumulants
 from .theory import OneInputTheory
 
 __all__ = ["flow_vs_exact", "flow_on_grid", "tail_grid", "tail_boundary", "regulated_gamma",
-           "regulated_curvature", "taylor_of_action", "truncated_flow", "truncation_table"]
+           "regulated_curvature", "regulated_gamma_one_neuron", "gauss_net_flow",
+           "taylor_of_action", "truncated_flow", "truncation_table"]
 
 
 class _GridAction:
@@ -238,6 +239,104 @@ def regulated_curvature(theory: OneInputTheory, k: float, n_nodes: int = 120) ->
     g1, a1 = G(t1)
     Y = float(w1 @ (g1 * (th.sb2 + th.sw2 * th.law.log_mgf(a1, 1)))) / gamma_fn(1.5) * lam**-1.5
     return Z / Y - k2
+
+
+def regulated_gamma_one_neuron(theory: OneInputTheory, k: float, phi) -> tuple:
+    """Exact Gamma_k(phi) - Gamma_k(0) at N = 1 from the hidden unit alone (no density, no S).
+
+    Given the hidden unit f ~ N(0, v), v = sigma_b^2 + sigma_w^2 h^2, so
+    int p(f) e^{J f - k^2 f^2 / 2} df = E_h[(1 + k^2 v)^(-1/2) exp(J^2 v / (2 (1 + k^2 v)))]:
+    W_k(J) is a one-dimensional average over the neuron rule, finite for every J when k > 0
+    even where W = W_0 is not (Gauss-net). Gamma_k(phi) = J phi - W_k(J) - k^2 phi^2 / 2 at
+    W_k'(J) = phi (Brent). Returns (Gamma_k - Gamma_k(0), J) at each phi. Refuses where the
+    tilted weight of the rule's last node exceeds 1e-16 (the rule would be too short).
+    """
+    from scipy.optimize import brentq
+
+    if theory.N != 1:
+        raise ValueError(f"regulated_gamma_one_neuron needs N = 1, got N = {theory.N}")
+    if not k > 0:
+        raise ValueError(f"regulated_gamma_one_neuron needs k > 0, got {k}")
+    law = theory.law
+    if law.kind != "rule":
+        raise ValueError("regulated_gamma_one_neuron uses the neuron rule (erf, tanh, gauss)")
+    v = theory.sb2 + theory.sw2 * law.v
+    lw = np.log(law.w) - 0.5 * np.log1p(k * k * v)
+    r = v / (1 + k * k * v)
+    last = int(np.argmax(law.v))
+
+    def stats(J):
+        e = lw + 0.5 * J * J * r
+        L = logsumexp(e)
+        return L, J * float(np.exp(e - L) @ r), e
+
+    G, Js = [], []
+    for target in np.abs(np.atleast_1d(np.asarray(phi, dtype=float))):
+        J = 0.0
+        if target > 0:
+            hi = 1.0
+            while stats(hi)[1] < target:
+                hi *= 2
+            J = brentq(lambda j, t=target: stats(j)[1] - t, 0.0, hi, xtol=1e-15, rtol=1e-15)
+        L, _, e = stats(J)
+        if e[last] > e.max() - math.log(1e16):
+            raise ValueError(f"regulated_gamma_one_neuron: the tilted weight reaches the end of "
+                             f"the neuron rule at k = {k:g}, phi = {target:g}; raise k")
+        G.append(J * target - L - 0.5 * k * k * target * target)
+        Js.append(J)
+    G0 = -stats(0.0)[0]
+    return np.asarray(G) - G0, np.asarray(Js)
+
+
+def _interp(x, y, z: float) -> float:
+    """y at z by Lagrange interpolation on the 8 nodes nearest z (8th order, like the flow)."""
+    from ..frg.finite_differences import fd_weights
+
+    i = int(np.clip(np.searchsorted(x, z) - 4, 0, len(x) - 8))
+    return float(fd_weights(z, x[i:i + 8], 0) @ y[i:i + 8])
+
+
+def gauss_net_flow(theory: OneInputTheory, *, B_sigma: float = 40.0, dxi: float = 0.05,
+                   k_out=(1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.0),
+                   Lambda: float = 100.0) -> dict:
+    """Flow from the exact S of a net without Gamma (Gauss-net) towards k = 0 on a tail grid.
+
+    For each k in ``k_out``: the flow's U_k''(0) (8th-order difference) against the exact
+    1 / <f^2>_k - k^2 (:func:`regulated_curvature`), U_k(sigma) - U_k(0) and U_k(2 sigma) - U_k(0),
+    and at N = 1 the exact Gamma_k (:func:`regulated_gamma_one_neuron`, k > 0) with the flow's
+    max deviation from it on |phi| <= 2 sigma and the position J / k^2 of the tail mode of the
+    regulated measure at phi = 2 sigma. docs/action.md section 6 reads the result: the flow
+    is exact while the tail mode of the regulated measure (at f ~ J / k^2) lies inside the box,
+    and its k = 0 end is the Gamma of the theory cut off at B, which moves with B; the exact
+    Gamma_k flattens to a constant as k -> 0.
+    """
+    from ..frg.finite_differences import fd_weights
+
+    s = math.sqrt(theory.G2)
+    phi, _ = tail_grid(2 * s, B_sigma * s, dxi)
+    S, err = theory.action(phi)
+    Us = flow_on_grid(phi, S, Lambda=Lambda, k_out=k_out)
+    i0 = len(phi) // 2
+    c2 = fd_weights(0.0, phi[i0 - 4:i0 + 5], 2)
+    sel = np.abs(phi) <= 2 * s + 1e-12
+    rows = []
+    for k in sorted(Us, reverse=True):
+        U = Us[k] - Us[k][i0]
+        row = {"k": k, "flow_curvature": float(c2 @ Us[k][i0 - 4:i0 + 5]),
+               "exact_curvature": float(regulated_curvature(theory, k)) if k > 0 else
+               1.0 / theory.G2,
+               "flow_at_sigma": _interp(phi, U, s), "flow_at_2sigma": _interp(phi, U, 2 * s)}
+        if k > 0 and theory.N == 1:
+            g, J = regulated_gamma_one_neuron(theory, k, phi[sel])
+            row["exact_at_sigma"] = float(regulated_gamma_one_neuron(theory, k, [s])[0][0])
+            g2, J2 = regulated_gamma_one_neuron(theory, k, [2 * s])
+            row["exact_at_2sigma"] = float(g2[0])
+            # the regulated measure's tail mode (hidden variance v >> 1/k^2) sits at f = J / k^2
+            row["tail_mode_at_2sigma"] = float(J2[0]) / (k * k)
+            row["max_abs_error"] = float(np.max(np.abs(U[sel] - g)))
+        rows.append(row)
+    return {"rows": rows, "B": B_sigma * s, "sigma": s, "n_points": len(phi),
+            "S_err": float(np.max(err)), "one_over_G2": 1.0 / theory.G2}
 
 
 def flow_vs_exact(theory: OneInputTheory, *, scheme: str | None = None, Lambda: float = 100.0,
