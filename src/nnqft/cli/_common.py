@@ -14,7 +14,7 @@ from ..errors import NumericalError
 from ..io import to_jsonable
 
 __all__ = ["InputError", "NumericalError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
-           "network_options", "build_network"]
+           "network_options", "build_network", "resolve_method", "exact_label"]
 
 
 class InputError(ValueError):
@@ -91,3 +91,35 @@ def build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d_in):
 
     return Network(activation=activation, width=width, depth=depth, d_in=d_in,
                    sigma_w=sigma_w, sigma_b=sigma_b, weight_law=weight_law)
+
+
+def resolve_method(method, exact, n_networks) -> str:
+    """The correlator method from --method, --exact (alias) and --networks (implies Monte Carlo)."""
+    if exact and n_networks is not None:
+        raise InputError("give exactly one of --exact (= --method exact) or --networks M "
+                         "(= --method monte-carlo)")
+    if exact:
+        if method not in (None, "exact"):
+            raise InputError(f"--exact means --method exact; it cannot be combined with "
+                             f"--method {method}")
+        method = "exact"
+    if n_networks is not None:
+        if method not in (None, "monte-carlo"):
+            raise InputError(f"--networks M means Monte Carlo; it cannot be combined with "
+                             f"--method {method}")
+        return "monte-carlo"
+    if method is None:
+        raise InputError("give exactly one of --method exact|one-over-n|monte-carlo, --exact or "
+                         "--networks M")
+    if method == "monte-carlo":
+        raise InputError("--method monte-carlo needs --networks M")
+    return method
+
+
+def exact_label(c, order: int) -> str:
+    """'exact' or, for the exact engine on quadrature moments, the method and its accuracy."""
+    acc = (c.meta.get("accuracy") or {}).get(order)
+    if acc is None:
+        return "exact" if c.exact else f"exact engine ({c.meta.get('method', 'unknown')})"
+    how = "exact" if c.exact else "not exact"
+    return f"{how} ({c.meta.get('method')}, estimated relative error {acc:.1e})"

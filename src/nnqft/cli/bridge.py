@@ -16,8 +16,8 @@ from ._common import (
     network_options,
     parse_cutoff,
     parse_inputs,
+    resolve_method,
 )
-from .core import _resolve_method
 from .vector import outputs_option, with_outputs
 
 
@@ -82,7 +82,7 @@ def bridge(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, d_in,
 
     X = None if inputs is None else parse_inputs(inputs)
     d = d_in if X is None else X.shape[1]
-    method = _resolve_method(method, exact, n_networks)
+    method = resolve_method(method, exact, n_networks)
     if activation not in ("gauss", "cos"):
         return _input_space_bridge(
             build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d), X, method,

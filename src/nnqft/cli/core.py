@@ -6,7 +6,15 @@ import click
 import numpy as np
 
 from . import cli
-from ._common import InputError, build_network, emit_json, network_options, parse_inputs
+from ._common import (
+    InputError,
+    build_network,
+    emit_json,
+    exact_label,
+    network_options,
+    parse_inputs,
+    resolve_method,
+)
 from .vector import outputs_option, parse_entry, with_outputs
 
 
@@ -75,7 +83,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     X = parse_inputs(inputs)
     net = build_network(activation, width, depth, sigma_w, sigma_b, weight_law, X.shape[1])
     net = with_outputs(net, outputs)
-    method = _resolve_method(method, exact, n_networks)
+    method = resolve_method(method, exact, n_networks)
     exact = method == "exact"
     if entry is not None:
         if outputs is None:
@@ -143,7 +151,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     if as_json:
         emit_json(out)
         return
-    what = {"exact": _exact_label(c, order),
+    what = {"exact": exact_label(c, order),
             "one-over-n": f"1/N theory at N = {net.last_width}"}.get(
         method, f"{c.n_networks} networks ({c.estimator})")
     click.echo(f"order {order}, {what}")
@@ -154,35 +162,3 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         label = tuple(tuple(int(v) for v in p) if np.ndim(p) else int(p) for p in t)
         click.echo(f"{label}  full {pm(out['full'][i], None if fe is None else fe[i], plain_digits=8)}"
                    f"  connected {pm(out['connected'][i], None if ce is None else ce[i])}")
-
-
-def _resolve_method(method, exact, n_networks) -> str:
-    """The correlator method from --method, --exact (alias) and --networks (implies Monte Carlo)."""
-    if exact and n_networks is not None:
-        raise InputError("give exactly one of --exact (= --method exact) or --networks M "
-                         "(= --method monte-carlo)")
-    if exact:
-        if method not in (None, "exact"):
-            raise InputError(f"--exact means --method exact; it cannot be combined with "
-                             f"--method {method}")
-        method = "exact"
-    if n_networks is not None:
-        if method not in (None, "monte-carlo"):
-            raise InputError(f"--networks M means Monte Carlo; it cannot be combined with "
-                             f"--method {method}")
-        return "monte-carlo"
-    if method is None:
-        raise InputError("give exactly one of --method exact|one-over-n|monte-carlo, --exact or "
-                         "--networks M")
-    if method == "monte-carlo":
-        raise InputError("--method monte-carlo needs --networks M")
-    return method
-
-
-def _exact_label(c, order: int) -> str:
-    """'exact' or, for the exact engine on quadrature moments, the method and its accuracy."""
-    acc = (c.meta.get("accuracy") or {}).get(order)
-    if acc is None:
-        return "exact" if c.exact else f"exact engine ({c.meta.get('method', 'unknown')})"
-    how = "exact" if c.exact else "not exact"
-    return f"{how} ({c.meta.get('method')}, estimated relative error {acc:.1e})"

@@ -11,11 +11,12 @@ from ._common import (
     InputError,
     build_network,
     emit_json,
+    exact_label,
     network_options,
     parse_cutoff,
     parse_inputs,
+    resolve_method,
 )
-from .core import _exact_label, _resolve_method
 from .vector import outputs_option, with_outputs
 
 
@@ -66,7 +67,7 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
     if math.isinf(L) and net.activation not in ("gauss", "cos"):
         raise InputError(f"--cutoff inf is not allowed for {net.activation}-net "
                          "(I_4 diverges); give a finite cutoff")
-    method = _resolve_method(method, exact, n_networks)
+    method = resolve_method(method, exact, n_networks)
     exact = method == "exact"
     if n_networks is not None and n_networks < 2:
         raise InputError(f"--networks must be at least 2, got {n_networks}")
@@ -113,7 +114,7 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
     if as_json:
         emit_json(out)
         return
-    src = (_exact_label(c, max(c.orders)) if c.n_networks is None
+    src = (exact_label(c, max(c.orders)) if c.n_networks is None
            else f"{c.n_networks} networks ({c.estimator})")
     click.echo(f"lambda ({fit.convention}), cutoff {'inf' if math.isinf(L) else L:g}, {src}")
     from ..stats import format_value_error as pm
