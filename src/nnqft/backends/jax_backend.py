@@ -136,9 +136,48 @@ def _psd_cholesky(G, eps: float):
     return L
 
 
-def _phi(activation: str):
+# erf in float64 from multiply-adds, one division and one exp (docs/backends.md, "erf in
+# float64"): XLA's own float64 erf calls the C library's scalar erf, one element at a time.
+# |x| < 1: the Taylor series erf(x) = (2 / sqrt(pi)) sum_k (-1)^k x^(2k+1) / (k! (2k+1)), 19
+# terms (the first neglected one is below 2e-18 relative), with 2 / sqrt(pi) split in a
+# double and its rounding error. 1 <= |x| < 8: erf = 1 - exp(-x^2) P(x) / Q(x), the degree-8
+# rational approximation of exp(x^2) erfc(x) of the Cephes library (S. L. Moshier, "Methods
+# and Programs for Mathematical Functions", 1989, ndtr.c; also XLA's and scipy's). |x| >= 8:
+# +-1 (erfc(8) ~ 1e-29). Measured accuracy: tests/test_jax_backend.py::test_erf64_accuracy.
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+_TWO_OVER_SQRT_PI_LO = 1.533545961316588e-17
+_ERF_TAYLOR = tuple(
+    _TWO_OVER_SQRT_PI * (-1) ** k / (math.factorial(k) * (2 * k + 1)) for k in range(1, 19)
+)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+           1.65666309194161350182e3, 5.57535340817727675546e2)
+
+
+def _horner(coef, x):
+    """sum_i coef[i] x^(n - i) (highest power first)."""
+    acc = jnp.full_like(x, coef[0])
+    for c in coef[1:]:
+        acc = acc * x + c
+    return acc
+
+
+def erf64(x):
+    """erf of a float64 array from vectorisable arithmetic (accuracy: docs/backends.md)."""
+    ax = jnp.abs(x)
+    z = jnp.minimum(x * x, 1.0)
+    series = _TWO_OVER_SQRT_PI * x + x * (_TWO_OVER_SQRT_PI_LO + z * _horner(_ERF_TAYLOR[::-1], z))
+    a = jnp.clip(ax, 1.0, 8.0)
+    tail = 1.0 - jnp.exp(-a * a) * (_horner(_ERFC_P, a) / _horner(_ERFC_Q, a))
+    return jnp.where(ax < 1.0, series, jnp.where(x < 0, -tail, tail))
+
+
+def _phi(activation: str, dt=jnp.float64):
     if activation == "erf":
-        return jax.lax.erf
+        return erf64 if dt == jnp.float64 else jax.lax.erf
     if activation == "relu":
         return lambda z: jnp.maximum(z, 0.0)
     if activation == "tanh":
@@ -147,15 +186,20 @@ def _phi(activation: str):
 
 
 def _draw_layout(activation: str, widths: tuple[int, ...], weight_law: str, n_x: int, d: int,
-                 estimator: str, S: int, d_out: int = 1) -> list[tuple[str, str, tuple[int, ...]]]:
+                 estimator: str, S: int, d_out: int = 1) -> list[tuple[str, str, tuple]]:
     """(law, name, shape) of every draw of a sub-batch, in the order they are taken (the
-    output layer's only for the raw estimator: the conditional one integrates it out)."""
-    lay = [("normal", "W0", (S, widths[0], d)),
-           ("uniform" if activation == "cos" else "normal", "b0", (S, widths[0]))]
+    output layer's only for the raw estimator: the conditional one integrates it out).
+
+    A neuron's weights (or latent normals) and its bias are adjacent ("Wb" arrays, bias last),
+    so that each layer is one matrix product with the bias as an extra input of value 1."""
+    if activation == "cos":
+        lay = [("normal", "W0", (S, widths[0], d)), ("uniform", "b0", (S, widths[0]))]
+    else:
+        lay = [("normal", "Wb0", (S, widths[0], d + 1))]
     for l in range(1, len(widths)):
         n_prev, n_cur = widths[l - 1], widths[l]
-        latent = (S, n_cur, n_x) if _gram_layer(n_prev, n_x) else (S, n_cur, n_prev)
-        lay += [("normal", f"W{l}", latent), ("normal", f"b{l}", (S, n_cur))]
+        k = n_x if _gram_layer(n_prev, n_x) else n_prev
+        lay += [("normal", f"Wb{l}", (S, n_cur, k + 1))]
     if estimator == "raw" and _gram_output(weight_law, widths[-1], n_x):
         lay += [("normal", "Wout", (S, n_x, d_out))]
     elif estimator == "raw":
@@ -193,29 +237,41 @@ def _draw(key, layout, dt) -> dict:
 
 
 def _features(r: dict, X, sw, sb, activation: str, widths: tuple[int, ...], dt):
-    """Last hidden layer h of S networks at the inputs X from the draws r: (S, N_L, n_x)."""
+    """Last hidden layer h of S networks at the inputs X from the draws r: (S, N_L, n_x).
+
+    Each layer is one batched matrix product of its normals ("Wb": weights or latent normals,
+    then the bias) with the scaled previous features (or inputs) extended by a constant row
+    sigma_b, so that every random number is read once (an elementwise formula would let XLA
+    recompute each normal's transform once per input). Pre-activations are formed input-major,
+    (S, n_x, N): XLA's CPU code generator vectorises an elementwise loop over the last axis,
+    and one over n_x ~ 6 entries stays scalar (measured: erf 5x slower). h is returned
+    (S, N, n_x), the layout in which the batched Gram products are fastest."""
     n_x, d = X.shape
-    W0 = r["W0"] * (sw / math.sqrt(d))
-    b0 = r["b0"] * (math.pi if activation == "cos" else sb)
-    z = jnp.einsum("snd,xd->snx", W0, X, precision=_HIGHEST) + b0[:, :, None]
+    if activation == "cos":
+        W0 = r["W0"] * (sw / math.sqrt(d))
+        z = jnp.einsum("snd,xd->sxn", W0, X, precision=_HIGHEST) + (math.pi * r["b0"])[:, None, :]
+        return jnp.swapaxes(jnp.asarray(math.sqrt(2.0), dt) * jnp.cos(z), 1, 2)
+    Xa = jnp.concatenate([X * (sw / math.sqrt(d)), jnp.full((n_x, 1), sb, dt)], axis=1)
+    z = jnp.einsum("snd,xd->sxn", r["Wb0"], Xa, precision=_HIGHEST)
     if activation == "gauss":
         mxx = sb * sb + sw * sw * jnp.sum(X * X, axis=1) / d
-        return jnp.exp(z - mxx)
-    if activation == "cos":
-        return jnp.asarray(math.sqrt(2.0), dt) * jnp.cos(z)
-    phi = _phi(activation)
-    h = phi(z)
+        return jnp.swapaxes(jnp.exp(z - mxx[None, :, None]), 1, 2)
+    phi = _phi(activation, dt)
+    h = jnp.swapaxes(phi(z), 1, 2)
     eps = float(jnp.finfo(dt).eps)
+    S = h.shape[0]
     for l in range(1, len(widths)):
         n_prev = widths[l - 1]
         scale = sw / math.sqrt(n_prev)
         if _gram_layer(n_prev, n_x):
             G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
-            Lc = _psd_cholesky(G, eps)
-            z = scale * jnp.einsum("sjc,sac->sja", r[f"W{l}"], Lc, precision=_HIGHEST)
+            La = jnp.concatenate([scale * _psd_cholesky(G, eps),
+                                  jnp.full((S, n_x, 1), sb, dt)], axis=2)
+            z = jnp.einsum("sjc,sac->saj", r[f"Wb{l}"], La, precision=_HIGHEST)
         else:
-            z = scale * jnp.einsum("sjk,skx->sjx", r[f"W{l}"], h, precision=_HIGHEST)
-        h = phi(z + (r[f"b{l}"] * sb)[:, :, None])
+            ha = jnp.concatenate([scale * h, jnp.full((S, 1, n_x), sb, dt)], axis=1)
+            z = jnp.einsum("sjk,skx->sxj", r[f"Wb{l}"], ha, precision=_HIGHEST)
+        h = jnp.swapaxes(phi(z), 1, 2)
     return h
 
 
