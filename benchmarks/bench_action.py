@@ -4,7 +4,7 @@ Baseline, measured in the same run: 200 evaluations of the Gaussian log-density 
 variance (the GP action, numpy), so the ratio says how much the exact non-perturbative action
 costs over the free theory. Accuracy at that cost: max |S - S_refined| over the points, with
 S_refined from a rule refined twice in every direction (docs/action.md section 2); Gamma is
-checked against the second Legendre method (bounded Brent) in tests/action/test_one_input.py.
+checked against the second Legendre method (golden section) in tests/action/test_one_input.py.
 Two inputs (the 100 x 100 grid of the issue) are not implemented: see docs/action.md.
 """
 

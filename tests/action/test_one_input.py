@@ -3,7 +3,7 @@
 Independent truths: nnqft.exact_correlators (single-neuron moments by a different quadrature,
 nnqft.moments) for the moments of p and the vertices of Gamma; sampled networks
 (nnqft.sample_outputs) for the distribution (Kolmogorov-Smirnov); a refined rule and a second
-Legendre method (bounded Brent instead of Newton) for the numerics.
+Legendre method (golden-section search instead of Newton) for the numerics.
 """
 
 import math
@@ -130,7 +130,7 @@ CASES_G = [("erf", 0.5, 3), ("tanh", 1.0, 1), ("cos", 1.0, 5), ("relu", 0.5, 2),
 
 @pytest.mark.parametrize("act, sb, N", CASES_G)
 def test_gamma_newton_vs_brent(act, sb, N):
-    # two Legendre methods: Newton on W'(J) = phi and bounded Brent on J phi - W(J)
+    # two Legendre methods: Newton on W'(J) = phi and golden section on J phi - W(J)
     th = OneInputTheory(nq.Network(act, width=N, sigma_w=1.5, sigma_b=sb), X)
     phi = np.linspace(-5, 5, 11) * math.sqrt(th.G2)
     assert np.max(np.abs(th.gamma(phi) - th.gamma_direct(phi))) < 1e-10
