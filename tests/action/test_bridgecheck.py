@@ -117,3 +117,35 @@ def test_refusals():
         lpa_vs_exact(nq.Network("cos", width=3, d_in=2), [[0.1, 0.2]], [1.0])
     with pytest.raises(ValueError, match="1 to 4 inputs"):
         lpa_vs_exact(nq.Network("cos", width=3), [[0.1], [0.2], [0.3], [0.4], [0.5]], [1.0])
+
+
+def test_lattice_zero_mode_flow_is_the_zero_dimensional_flow():
+    # docs/action.md section 9: on the [ELS] lattice only the zero mode is inside the Litim
+    # window below k = 262, so the bridge's mode-sum flow is d_k U = (1/V) k / (k^2 + U''),
+    # V = L: here its phi^6 truncation written out and integrated independently (Radau in
+    # ln k); agreement to 1e-7 relative (ODE tolerances). Negative control: the continuum
+    # prefactor v_1 k instead of 1/V gives a different flow
+    from scipy.integrate import solve_ivp
+
+    from nnqft.bridge.ir import ir_data
+    from nnqft.bridge.lattice import ELS_LATTICE, mode_sum_flow
+
+    net = nq.Network("cos", width=100, sigma_w=1.0, sigma_b=0.3)
+    init = ir_data(net, ELS_LATTICE.points, order=6).to_canonical().couplings(6)
+    res = mode_sum_flow(ELS_LATTICE, init, k_span=(1e-6, 50.0))
+    assert res.status == "completed"
+    got = np.array([res.final[n] for n in ("u2", "u4", "u6")])
+
+    def flow(pref):
+        def rhs(t, u):
+            k = math.exp(t)
+            u2, u4, u6 = u
+            D, p = k * k + u2, pref(k) * k * k
+            return [-p * u4 / D**2, p * (-u6 / D**2 + 6 * u4**2 / D**3),
+                    p * (30 * u4 * u6 / D**3 - 90 * u4**3 / D**4)]
+        sol = solve_ivp(rhs, (math.log(1e-6), math.log(50.0)), [init[n] for n in ("u2", "u4", "u6")],
+                        method="Radau", rtol=1e-11, atol=1e-13)
+        return sol.y[:, -1]
+
+    assert np.allclose(got, flow(lambda k: 1 / ELS_LATTICE.L), rtol=1e-7)
+    assert not np.allclose(got, flow(lambda k: k / math.pi), rtol=1e-2)
