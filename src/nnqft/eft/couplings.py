@@ -85,6 +85,46 @@ def _check_one_output(c: Correlators) -> None:
                          "docs/vector.md)")
 
 
+def tuple_summary(values, replicates=None, errors=None):
+    """Tuple mean and spread of a per-tuple coupling and their errors.
+
+    Returns ``(mean, spread, mean_err, spread_err)``: the unweighted mean and the standard
+    deviation (ddof = 0) over the tuples of ``values`` (T,), with jackknife errors from the
+    leave-one-batch-out ``replicates`` (B, T) when given. Without replicates but with per-tuple
+    standard ``errors``, ``mean_err`` = sqrt(sum errors^2) / T treats the tuples as independent
+    (an underestimate in general) and ``spread_err`` is None; exact values: both errors None.
+    Shared by the one-output fits here and the O(n) fits of :mod:`nnqft.eft.on`.
+    """
+    mean, mean_err = tuple_mean(values, replicates)
+    spread, spread_err = tuple_spread(values, replicates)
+    if replicates is None and errors is not None:
+        mean_err = float(np.sqrt(np.sum(np.square(errors))) / len(errors))
+    return mean, spread, mean_err, spread_err
+
+
+def fit_to_dict(fit, name: str, values, errors, *, tuples_key: str = "tuples") -> dict:
+    """The JSON entries every coupling fit shares (``nnqft couplings --json``, docs/eft.md).
+
+    ``convention``, ``cutoff`` (None for an infinite cutoff), the tuples under ``tuples_key``,
+    the per-tuple coupling ``NAME`` and ``NAME_err`` (None for exact values), its tuple mean and
+    spread ``NAME_mean``, ``NAME_spread`` with their errors ``NAME_mean_err``,
+    ``NAME_spread_err``, and ``exact``; ``fit`` has the attributes ``convention``, ``cutoff``,
+    ``tuples``, ``mean``, ``spread``, ``mean_err``, ``spread_err`` and ``exact``.
+    """
+    return {
+        "convention": fit.convention,
+        "cutoff": None if math.isinf(fit.cutoff) else fit.cutoff,
+        tuples_key: np.asarray(fit.tuples).tolist(),
+        name: np.asarray(values).tolist(),
+        f"{name}_err": None if errors is None else np.asarray(errors).tolist(),
+        f"{name}_mean": fit.mean,
+        f"{name}_spread": fit.spread,
+        f"{name}_mean_err": fit.mean_err,
+        f"{name}_spread_err": fit.spread_err,
+        "exact": fit.exact,
+    }
+
+
 @dataclass
 class CouplingFit:
     """Quartic coupling per sorted 4-tuple, in the convention S = ... + lambda/4! phi^4.
@@ -127,20 +167,8 @@ class CouplingFit:
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """The ``nnqft couplings --json`` object (infinite cutoff -> None)."""
-        return {
-            "convention": self.convention,
-            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
-            "tuples": np.asarray(self.tuples).tolist(),
-            "lambda": self.lam.tolist(),
-            "lambda_err": None if self.lam_err is None else self.lam_err.tolist(),
-            "I4": self.I4.tolist(),
-            "lambda_mean": self.mean,
-            "lambda_spread": self.spread,
-            "lambda_mean_err": self.mean_err,
-            "lambda_spread_err": self.spread_err,
-            "exact": self.exact,
-        }
+        """The ``nnqft couplings --json`` object (:func:`fit_to_dict` and ``I4``)."""
+        return {**fit_to_dict(self, "lambda", self.lam, self.lam_err), "I4": self.I4.tolist()}
 
 
 @dataclass
@@ -182,21 +210,9 @@ class SexticFit:
     convention: str = SEXTIC_CONVENTION
 
     def to_dict(self) -> dict:
-        return {
-            "convention": self.convention,
-            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
-            "tuples": np.asarray(self.tuples).tolist(),
-            "kappa": self.kappa.tolist(),
-            "kappa_err": None if self.kappa_err is None else self.kappa_err.tolist(),
-            "I6": self.I6.tolist(),
-            "J10": self.J10.tolist(),
-            "lambda_bar": self.lambda_bar,
-            "kappa_mean": self.mean,
-            "kappa_spread": self.spread,
-            "kappa_mean_err": self.mean_err,
-            "kappa_spread_err": self.spread_err,
-            "exact": self.exact,
-        }
+        """:func:`fit_to_dict` with ``I6``, ``J10`` and ``lambda_bar``."""
+        return {**fit_to_dict(self, "kappa", self.kappa, self.kappa_err), "I6": self.I6.tolist(),
+                "J10": self.J10.tolist(), "lambda_bar": self.lambda_bar}
 
 
 def couplings_from_connected(
@@ -271,10 +287,7 @@ def couplings(
     reps = None if c.exact else c.replicates("connected", 4)
     errs = None if c.exact else c.connected_err(4)
     lam, err, lam_reps = couplings_from_connected(c.connected(4), I4, errors=errs, replicates=reps)
-    mean, mean_err = tuple_mean(lam, lam_reps)
-    spread, spread_err = tuple_spread(lam, lam_reps)
-    if lam_reps is None and err is not None:
-        mean_err = float(np.sqrt(np.sum(err**2)) / len(err))
+    mean, spread, mean_err, spread_err = tuple_summary(lam, lam_reps, err)
     return CouplingFit(
         tuples=np.asarray(T), cutoff=L, lam=lam, lam_err=err, I4=I4, mean=mean, spread=spread,
         mean_err=mean_err, spread_err=spread_err, replicates=lam_reps, exact=bool(c.exact),
@@ -344,10 +357,7 @@ def sextic_couplings(
         e6 = c.connected_err(6)
         e_lb = quartic.mean_err or 0.0
         err = np.sqrt(e6**2 + (2 * lb * e_lb * J10) ** 2) / np.abs(I6)
-    mean, mean_err = tuple_mean(kappa, reps)
-    spread, spread_err = tuple_spread(kappa, reps)
-    if reps is None and err is not None:
-        mean_err = float(np.sqrt(np.sum(err**2)) / len(err))
+    mean, spread, mean_err, spread_err = tuple_summary(kappa, reps, err)
     return SexticFit(
         tuples=np.asarray(T6), cutoff=L, kappa=kappa, kappa_err=err, I6=I6, J10=J10,
         lambda_bar=lb, mean=mean, spread=spread, mean_err=mean_err, spread_err=spread_err,

@@ -53,7 +53,7 @@ import numpy as np
 from ..combinatorics import equal_splits, perfect_matchings, sorted_tuples, tuple_index
 from ..correlators import Correlators, jackknife_error
 from ..networks import Network, as_inputs, weight_law_cumulants
-from .couplings import couplings, resolve_network, sextic_couplings
+from .couplings import couplings, fit_to_dict, resolve_network, sextic_couplings, tuple_summary
 from .integrals import (
     check_cutoff,
     exchange_matrix,
@@ -279,23 +279,15 @@ class ONQuarticFit:
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """:func:`nnqft.eft.couplings.fit_to_dict` with the O(n) entries."""
         return {
-            "convention": self.convention,
+            **fit_to_dict(self, "lambda", self.lam, self.lam_err),
             "outputs": self.outputs,
-            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
-            "tuples": np.asarray(self.tuples).tolist(),
-            "lambda": self.lam.tolist(),
-            "lambda_err": None if self.lam_err is None else self.lam_err.tolist(),
             "lambda_pairings": None if self.lam_pairings is None else self.lam_pairings.tolist(),
             "I4": self.I4.tolist(),
-            "lambda_mean": self.mean,
-            "lambda_spread": self.spread,
-            "lambda_mean_err": self.mean_err,
-            "lambda_spread_err": self.spread_err,
             "pairing_spread": self.pairing_spread,
             "pairing_spread_err": self.pairing_spread_err,
             "fit_quality": self.fit_quality,
-            "exact": self.exact,
         }
 
 
@@ -318,8 +310,7 @@ def _quartic_from_amplitudes(amps: PairingAmplitudes, cutoff, I4=None,
     if amps.replicates is not None:
         lp_r = -3.0 * amps.replicates / I4[None, :, None]
         lam_r = lp_r.mean(axis=2)
-    mean, mean_err = tuple_mean(lam, lam_r)
-    spread, spread_err = tuple_spread(lam, lam_r)
+    mean, spread, mean_err, spread_err = tuple_summary(lam, lam_r)
     ps, ps_err = tuple_spread(lp.ravel(), None if lp_r is None else lp_r.reshape(len(lp_r), -1))
     asym = float(np.sqrt(np.mean(np.var(lp, axis=1))) / abs(mean)) if mean != 0 else math.inf
     g = -amps.diagonal / I4 if amps.diagonal is not None else None
@@ -410,21 +401,11 @@ class ONSexticFit:
     convention: str = ON_CONVENTION
 
     def to_dict(self) -> dict:
-        return {
-            "convention": self.convention,
-            "outputs": self.outputs,
-            "cutoff": None if math.isinf(self.cutoff) else self.cutoff,
-            "tuples6": np.asarray(self.tuples).tolist(),
-            "kappa": self.kappa.tolist(),
-            "kappa_err": None if self.kappa_err is None else self.kappa_err.tolist(),
-            "lambda_bar": self.lambda_bar,
-            "kappa_mean": self.mean,
-            "kappa_spread": self.spread,
-            "kappa_mean_err": self.mean_err,
-            "kappa_spread_err": self.spread_err,
-            "matching_spread": self.matching_spread,
-            "exact": self.exact,
-        }
+        """:func:`nnqft.eft.couplings.fit_to_dict` (tuples as ``tuples6``) with the O(n)
+        entries."""
+        return {**fit_to_dict(self, "kappa", self.kappa, self.kappa_err, tuples_key="tuples6"),
+                "outputs": self.outputs, "lambda_bar": self.lambda_bar,
+                "matching_spread": self.matching_spread}
 
 
 def on_sextic_couplings(c: Correlators | PairingAmplitudes, net: Network | None = None,
@@ -483,8 +464,7 @@ def on_sextic_couplings(c: Correlators | PairingAmplitudes, net: Network | None 
         lb_r = q.replicates.mean(axis=1)
         km_r = -15.0 * (a6.replicates - ((lb_r / 3.0) ** 2)[:, None, None] * Jc) / I6[:, None]
         reps = km_r.mean(axis=2)
-    mean, mean_err = tuple_mean(kappa, reps)
-    spread, spread_err = tuple_spread(kappa, reps)
+    mean, spread, mean_err, spread_err = tuple_summary(kappa, reps)
     return ONSexticFit(
         tuples=T6, cutoff=L, outputs=a6.outputs, kappa=kappa,
         kappa_err=None if reps is None else jackknife_error(reps), kappa_matchings=km, I6=I6,
