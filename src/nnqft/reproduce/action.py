@@ -119,6 +119,9 @@ def _frg(out, cfg, summary, style):
                           "max_abs_error": F.flow_vs_exact(t)["max_abs_error"]})
             for row in F.truncation_table(t, orders=cfg["orders"]):
                 table.append({"net": act, "N": N, **row})
+    for N in cfg["frg_relu_widths"]:  # relu: tail scheme, grid flow only (docs/action.md 6)
+        t = OneInputTheory(nq.Network("relu", width=N, sigma_w=SW, sigma_b=SB), X)
+        flows.append({"net": "relu", "N": N, "max_abs_error": F.flow_vs_exact(t)["max_abs_error"]})
     for i, N in enumerate(cfg["frg_widths"]):
         e = [row["max_abs_error"] for row in table if row["N"] == N and row["net"] == "erf"]
         axes[1].plot(cfg["orders"], e, marker="o", label=f"N = {N}",
@@ -142,6 +145,7 @@ def reproduce_action(out_dir, quick: bool = False, progress: bool = True) -> dic
     cfg = {"networks": 20000 if quick else 200000,
            "slope_widths": [16, 32, 64, 128],
            "frg_nets": ["erf"] if quick else ["erf", "tanh", "cos"],
+           "frg_relu_widths": [] if quick else [1, 2, 3, 10, 100],
            "frg_widths": [3, 100] if quick else [1, 2, 3, 10, 100],
            "orders": [4, 6, 8] if quick else [4, 6, 8, 10, 12, 14, 16],
            "sigma_w": SW, "sigma_b": SB, "input": X}
