@@ -5,6 +5,7 @@
 (b) the same for a depth-4 erf net of width 256;
 (c) the same for the raw estimator, 4-point function, erf N = 1000, 6 inputs (the GPU target's
     workload);
+(e) the raw 4-point function of a two-output network (docs/vector.md), erf N = 1000, 3 inputs;
 (d) float32 bias on G4_c and G6_c at N = 1000, and for depth 4 at N = 256 (conditional): the float32 run evaluates the
     float64 run's networks rounded to float32, so the difference of the two estimates on the
     same networks is the rounding bias without Monte Carlo noise between them; reported as the
@@ -17,7 +18,8 @@
 
 JIT compilation is excluded: each timed configuration first computes one block of the same plan
 (which compiles the block function), then the whole plan is timed. The machine is shared and
-noisy; the ratios are what to read.
+noisy; the ratios are what to read, and the CPU-time columns (process CPU seconds, all
+threads) measure the work done independently of how the machine's cores were shared.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ SPREAD = list(np.linspace(-1.0, 1.0, 6))
 
 
 def _rate(net, X, orders, M, estimator, backend, dtype):
+    """(networks per second of wall time, networks per second of process CPU time)."""
     plan = make_plan(net, X, orders, M, 0, estimator, None, backend, dtype)
     compute_block(plan, 0)  # compile (jax) / warm caches (numpy)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     finalize(plan, run_plan(plan), warn=False)
-    return M / (time.perf_counter() - t0)
+    return M / (time.perf_counter() - t0), M / (time.process_time() - c0)
 
 
 def _bias(net, X, M):
@@ -81,13 +84,16 @@ def run(quick: bool = False) -> dict:
          "conditional", 512 if quick else 2048),
         ("(c) erf N=1000, 6 inputs, raw, 4-point", wide, (4,), "raw",
          4096 if quick else 16384),
+        ("(e) erf N=1000, 2 outputs, 3 inputs, raw, 4-point", wide.replace(outputs=2), (4,),
+         "raw", 4096 if quick else 16384),
     ]
     for label, net, orders, est, M in cases:
-        base = _rate(net, HMS_ERF, orders, M, est, "numpy", "float64")
-        rows.append([label, "numpy float64", M, base, 1.0])
+        X = HMS_ERF[::2] if net.d_out > 1 else HMS_ERF
+        base, base_cpu = _rate(net, X, orders, M, est, "numpy", "float64")
+        rows.append([label, "numpy float64", M, base, 1.0, base_cpu, 1.0])
         for dtype in ("float64", "float32"):
-            r = _rate(net, HMS_ERF, orders, M, est, "jax", dtype)
-            rows.append([label, f"jax {dtype}", M, r, r / base])
+            r, r_cpu = _rate(net, X, orders, M, est, "jax", dtype)
+            rows.append([label, f"jax {dtype}", M, r, r / base, r_cpu, r_cpu / base_cpu])
     M = 2048 if quick else 16384
     for name, net, X, m in (("erf N=1000, [HMS] erf inputs", wide, HMS_ERF, M),
                             ("erf N=1000, 6 inputs in [-1, 1]", wide, SPREAD, M),
@@ -96,15 +102,17 @@ def run(quick: bool = False) -> dict:
         b = _bias(net, X, m)
         for n in (4, 6):
             rows.append([f"(d) float32 bias G{n}_c, {name}",
-                         "max|bias|/sigma(1e7 nets)", m, b[n][0], b[n][1]])
+                         "max|bias|/sigma(1e7 nets)", m, b[n][0], b[n][1], "", ""])
             rows.append(["    (same) max |bias| / error of the paired difference", "z", m,
-                         b[n][2], ""])
+                         b[n][2], "", "", ""])
             rows.append(["    (same) bound max (|bias| + 2 error) / sigma(1e7 nets)", "bound", m,
-                         b[n][3], ""])
-    notes = (f"jax {jax.__version__} on {device_description('jax')}; columns: networks/s (or the "
-             "bias ratio), then the ratio to numpy (or the largest relative bias). "
-             "Compilation excluded.")
+                         b[n][3], "", "", ""])
+    notes = (f"jax {jax.__version__} on {device_description('jax')}; columns: networks/s of "
+             "wall time (or the bias ratio), the ratio to numpy (or the largest relative bias), "
+             "networks per second of process CPU time (all threads; numpy runs one BLAS "
+             "thread, XLA up to one thread per core) and its ratio to numpy. Compilation "
+             "excluded. (e): inputs 0.002, 0.006, 0.010.")
     return {"name": "jax",
             "columns": ["benchmark", "backend", "networks", "networks/s | bias/sigma",
-                        "ratio | relative bias"],
+                        "ratio | relative bias", "networks/CPU-s", "CPU ratio"],
             "rows": rows, "notes": notes}

@@ -43,7 +43,7 @@ mkdir -p "$OUTDIR"
 # z-scores against the exact engine, raw and conditional, float64 and float32, on this device
 tests=0
 "$PY" -m pytest tests/test_jax_backend.py -q -p no:cacheprovider \
-  -k "matches_exact or sums_equal or bit_identical" 2>&1 | tee "$OUTDIR/gpu_tests.log" || tests=$?
+  -k "matches_exact or match_exact or sums_equal or bit_identical or erf64 or normal64" 2>&1 | tee "$OUTDIR/gpu_tests.log" || tests=$?
 "$PY" benchmarks/gpu_check.py $SMOKE --out "$OUTDIR/gpu.json"
 if ! "$PY" -c "import json, sys; sys.exit(0 if json.load(open('$OUTDIR/gpu.json'))['bit_identical_rechunked'] else 1)"; then
   echo "gpu.sh: bits differ under re-chunking; checking again with deterministic XLA GPU ops" >&2

@@ -3,7 +3,8 @@
 Measures on JAX's default device (a GPU when one is present):
 
 1. erf N = 1000, 6 inputs, raw estimator, 4-point function: networks/s (float64 and float32);
-2. erf depth 4, N = 1000, 6 inputs, conditional, orders 2-6: networks/s (float64 and float32);
+2. erf depth 4, N = 1000, 6 inputs, conditional, orders 2-6: networks/s (float64 and float32),
+   and erf N = 1000 with two outputs (docs/vector.md), 3 inputs, raw 4-point;
 3. device memory: peak bytes in use for M and 4 M networks (flat in the number of networks,
    bounded by the block size);
 4. bits: the same plan computed twice, serially and with another chunking, must give identical
@@ -49,7 +50,7 @@ PEAKS = {
 
 def _ops_per_network(net, n_x: int, estimator: str) -> dict:
     """Arithmetic per network of the jax forward pass (docs/backends.md)."""
-    w, d = net.widths, net.d_in
+    w, d, n_out = net.widths, net.d_in, net.d_out
     flops = 2 * w[0] * d * n_x + w[0] * n_x  # first layer product and bias
     normals = w[0] * (d + 1)
     erfs = w[0] * n_x
@@ -62,18 +63,22 @@ def _ops_per_network(net, n_x: int, estimator: str) -> dict:
             normals += w[l] * (w[l - 1] + 1)
         erfs += w[l] * n_x
     if estimator == "raw" and net.weight_law == "normal" and w[-1] > n_x:  # f from Kh in law
-        flops += 2 * w[-1] * n_x * n_x + n_x**3 // 3 + 2 * n_x * n_x
-        normals += n_x
+        flops += 2 * w[-1] * n_x * n_x + n_x**3 // 3 + 2 * n_x * n_x * n_out
+        normals += n_x * n_out
     elif estimator == "raw":
-        flops += 2 * w[-1] * n_x
-        normals += w[-1] + 1
+        flops += 2 * w[-1] * n_x * n_out
+        normals += (w[-1] + 1) * n_out
     else:
         flops += 2 * w[-1] * n_x * n_x
     return {"flops": flops, "normals": normals, "erfs": erfs}
 
 
+def _inputs(net):
+    return HMS_ERF[::2] if net.d_out > 1 else HMS_ERF
+
+
 def _rate(net, M, orders, estimator, dtype):
-    plan = make_plan(net, HMS_ERF, orders, M, 0, estimator, None, "jax", dtype)
+    plan = make_plan(net, _inputs(net), orders, M, 0, estimator, None, "jax", dtype)
     compute_block(plan, 0)  # compile
     t0 = time.perf_counter()
     # chunks of 32 blocks: all launched before any result is fetched (docs/backends.md)
@@ -138,8 +143,10 @@ def _throughput(args, res, peaks, wide, deep) -> None:
         ("erf N=1000, 6 inputs, raw, 4-point", wide, (4,), "raw", 2**14),
         ("erf depth 4 N=1000, 6 inputs, conditional, orders 2-6", deep, (2, 4, 6),
          "conditional", 2**10 if args.smoke else 2**13),
+        ("erf N=1000, 2 outputs, 3 inputs, raw, 4-point", wide.replace(outputs=2), (4,), "raw",
+         2**12 if args.smoke else 2**14),
     ]:
-        ops = _ops_per_network(net, len(HMS_ERF), est)
+        ops = _ops_per_network(net, len(_inputs(net)), est)
         for dtype in ("float64", "float32"):
             rate, _ = _rate(net, M0, orders, est, dtype)
             M = M0

@@ -32,7 +32,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from .accumulate import MomentSums
-from .backends import check_backend, check_dtype, device_description
+from .backends import STREAM_VERSIONS, check_backend, check_dtype, device_description
 from .combinatorics import cumulant_partitions, perfect_matchings, sorted_tuples, tuple_index
 from .correlators import (
     Correlators,
@@ -154,6 +154,8 @@ class SamplingPlan:
         # fingerprints (and checkpoints) of earlier versions.
         if (self.backend, self.dtype) != ("numpy", "float64"):
             content.update(backend=self.backend, dtype=self.dtype)
+            if self.backend in STREAM_VERSIONS:  # a backend whose draws changed: new blocks
+                content.update(stream=STREAM_VERSIONS[self.backend])
         blob = json.dumps(content, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 

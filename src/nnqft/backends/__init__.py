@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["BACKENDS", "DTYPES", "check_backend", "check_dtype", "jax_available",
-           "device_description"]
+__all__ = ["BACKENDS", "DTYPES", "STREAM_VERSIONS", "check_backend", "check_dtype",
+           "jax_available", "device_description"]
 
 #: Sampling backends.
 BACKENDS = ("numpy", "jax")
 #: Precisions of the sampled parameters and the forward pass (accumulation is always float64).
 DTYPES = ("float64", "float32")
+
+#: Version of a backend's random stream, where it changed after the backend was released; it
+#: enters the plan fingerprint, so a checkpoint written with older draws is never resumed with
+#: newer ones. jax 2: normals by Box-Muller from threefry bits, each neuron's weights and bias
+#: adjacent (docs/backends.md); jax 1 (no entry in the fingerprint) drew jax.random.normal.
+STREAM_VERSIONS = {"jax": 2}
 
 JAX_INSTALL_HINT = 'pip install "nnqft[jax]"'
 

@@ -215,6 +215,55 @@ def _gram_output(weight_law: str, N: int, n_x: int) -> bool:
     return weight_law == "normal" and N > n_x
 
 
+# Standard normals by the Box-Muller transform (G. E. P. Box and M. E. Muller, Ann. Math.
+# Statist. 29 (1958) 610): with u1 uniform on (0, 1] and theta uniform on [0, 2 pi),
+# sqrt(-2 ln u1) (cos theta, sin theta) are two independent N(0, 1). ln, cos and sin are
+# evaluated here from multiply-adds (XLA's float64 log, sin, cos and the inverse error
+# function of jax.random.normal run one element at a time on a CPU): ln u = e ln 2 + ln m with
+# u = 2^e m, m in [1/sqrt(2), sqrt(2)), ln m = 2 atanh(s) = 2 sum_k s^(2k+1) / (2k+1),
+# s = (m - 1) / (m + 1), |s| < 0.172, 12 terms (next term < 1e-19); theta = (pi / 2)(q + f),
+# q = round(4 u2), |f| <= 1/2, cos and sin of (pi / 2) f from their Taylor series to t^16 and
+# t^15 (next term < 1e-17 at |t| = pi / 4), rotated by q quarter turns. Uniforms carry 53
+# random bits, so |normal| <= sqrt(2 * 53 ln 2) = 8.6. Tested: test_normal64_is_standard_normal.
+_LN2 = math.log(2.0)
+_ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(12))
+_SIN_SERIES = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(8))
+_COS_SERIES = tuple((-1) ** k / math.factorial(2 * k) for k in range(9))
+
+
+def _log64(u):
+    """ln u for positive, normal float64 u (within a few ulp)."""
+    bits = jax.lax.bitcast_convert_type(u, jnp.uint64)
+    e = (bits >> 52).astype(jnp.int64) - 1023
+    m = jax.lax.bitcast_convert_type(
+        (bits & jnp.uint64(0xFFFFFFFFFFFFF)) | jnp.uint64(0x3FF0000000000000), jnp.float64)
+    big = m > math.sqrt(2.0)
+    m = jnp.where(big, 0.5 * m, m)
+    e = e + big.astype(jnp.int64)
+    s = (m - 1.0) / (m + 1.0)
+    return e.astype(jnp.float64) * _LN2 + s * _horner(_ATANH_SERIES[::-1], s * s)
+
+
+def normal64(key, n: int):
+    """n float64 standard normals from ``key`` (Box-Muller, comment above)."""
+    m = (n + 1) // 2
+    bits = jax.random.bits(key, (2, m), jnp.uint64) >> 11  # 53 random bits each
+    u1 = 1.0 - bits[0].astype(jnp.float64) * 2.0**-53     # (0, 1]
+    v = bits[1].astype(jnp.float64) * 2.0**-51             # 4 u2, in [0, 4)
+    q = jnp.round(v)
+    t = (v - q) * (math.pi / 2)                             # v - q is exact
+    t2 = t * t
+    sin_t = t * _horner(_SIN_SERIES[::-1], t2)
+    cos_t = _horner(_COS_SERIES[::-1], t2)
+    quarter = q.astype(jnp.int32) & 3
+    cos_th = jnp.where(quarter == 0, cos_t, jnp.where(quarter == 1, -sin_t,
+                                                      jnp.where(quarter == 2, -cos_t, sin_t)))
+    sin_th = jnp.where(quarter == 0, sin_t, jnp.where(quarter == 1, cos_t,
+                                                      jnp.where(quarter == 2, -sin_t, -cos_t)))
+    r = jnp.sqrt(-2.0 * _log64(u1))
+    return jnp.concatenate([r * cos_th, r * sin_th])[:n]
+
+
 def _draw(key, layout, dt) -> dict:
     """All draws of a sub-batch from two calls: one normal and one uniform[-1, 1) vector of the
     total sizes (keys ``split(key)``), cut in layout order (one threefry graph per law keeps the
@@ -226,8 +275,10 @@ def _draw(key, layout, dt) -> dict:
         total = sum(math.prod(shape) for _, shape in items)
         if not total:
             continue
-        flat = (jax.random.normal(k, (total,), dt) if law == "normal"
-                else jax.random.uniform(k, (total,), dt, -1.0, 1.0))
+        if law == "normal":
+            flat = normal64(k, total) if dt == jnp.float64 else jax.random.normal(k, (total,), dt)
+        else:
+            flat = jax.random.uniform(k, (total,), dt, -1.0, 1.0)
         at = 0
         for name, shape in items:
             size = math.prod(shape)
