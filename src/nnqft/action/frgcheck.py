@@ -16,9 +16,12 @@ spreads over a distance ~ phi (docs/action.md section 6), and no uniform box wit
 isolates the compared region. The "tail" scheme (:func:`flow_on_grid`, :func:`tail_grid`) puts
 the ends far out on a sinh-mapped grid and holds them at the one-loop value of the flowing
 potential, S + (1/2) log(k^2 + S''), exact up to O((k B)^-4) at the end B; the error made once
-k B ~ 1 cannot reach the compared region. :func:`regulated_gamma` gives the exact Gamma_k at
-k > 0 (the Legendre transform of the regulated W_k, by quadrature of the exact density), which
-is how the flow is checked at finite k and how Gauss-net (no Gamma at k = 0) is followed.
+k B ~ 1 cannot reach the compared region. Exact truths at k > 0: :func:`regulated_gamma`
+(Gamma_k as the Legendre transform of the regulated W_k, by quadrature of the exact density),
+:func:`regulated_curvature` (Gamma_k''(0) from the hidden-layer mixture, no density) and, at
+N = 1, :func:`regulated_gamma_one_neuron` (Gamma_k from the hidden unit alone). They check the
+flow at finite k and follow Gauss-net, which has every Gamma_k but no Gamma
+(:func:`gauss_net_flow`).
 """
 
 from __future__ import annotations
