@@ -339,12 +339,12 @@ def _normal_checks(z):
 
 def test_normal64_is_standard_normal():
     """The backend's float64 normals (Box-Muller from multiply-adds, docs/backends.md) on
-    10^6 + 1 draws: moments 1-6 and tail frequencies |z| < 4.5, KS p > 1e-3; the cos and sin
-    halves are uncorrelated; ln within 4 ulp of numpy's. Control: a 1% error in the variance
-    fails the same checks."""
+    4 10^5 + 1 draws: moments 1-6 and tail frequencies |z| < 4.5, KS p > 1e-3; the cos and sin
+    halves are uncorrelated; ln within 4 ulp of numpy's. Control: a 2% error in the variance
+    (9 standard errors) fails the same checks."""
     from nnqft.backends import jax_backend as jb
 
-    n = 10**6 + 1
+    n = 4 * 10**5 + 1
     with jax.enable_x64(True):
         z = np.asarray(jax.jit(lambda k: jb.normal64(k, n))(jb.block_key(1, 2, 3)))
         u = np.concatenate([np.random.default_rng(4).uniform(0, 1, 10**5), [2.0**-53, 1.0]])
@@ -355,7 +355,7 @@ def test_normal64_is_standard_normal():
     m = n // 2
     assert abs(np.corrcoef(z[:m], z[m + 1:2 * m + 1])[0, 1]) * np.sqrt(m) < 4.5
     assert np.all(np.abs(ln - np.log(u)) <= 4 * np.spacing(np.abs(np.log(u)).clip(1e-300)))
-    assert _normal_checks(z * np.sqrt(0.99))[0] > 4.5
+    assert _normal_checks(z * np.sqrt(0.98))[0] > 4.5
 
 
 @pytest.mark.parametrize("estimator,dtype", [("raw", "float64"), ("conditional", "float32")])
@@ -456,10 +456,11 @@ def test_two_outputs_deep_jax_agrees_with_numpy():
     assert np.max(np.abs(z)) > 4.5
 
 
-@pytest.mark.parametrize("estimator", ["raw", "conditional"])
+@pytest.mark.parametrize("estimator", ["raw", pytest.param("conditional", marks=pytest.mark.slow)])
 def test_two_outputs_bit_identical_across_chunking_and_resume(estimator):
     """Multi-output plans keep the backend's guarantee: the same bits for any chunking, worker
-    count and resume history; the conditional draws do not depend on the number of outputs."""
+    count and resume history (the conditional draws are those of one output, whose bits
+    test_bit_identical_across_chunking_workers_and_resume checks; slow selection here)."""
     net = nq.Network("erf", width=7, depth=2, outputs=2, sigma_b=0.5)
     X = [0.3, -0.7]
     kw = dict(orders=(2, 4), n_networks=2000, seed=5, estimator=estimator, backend="jax")
