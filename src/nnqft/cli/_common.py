@@ -14,7 +14,8 @@ from ..errors import NumericalError
 from ..io import to_jsonable
 
 __all__ = ["InputError", "NumericalError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
-           "network_options", "build_network", "resolve_method", "exact_label"]
+           "network_options", "method_options", "build_network", "resolve_method",
+           "exact_label"]
 
 
 class InputError(ValueError):
@@ -84,6 +85,28 @@ def network_options(f):
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+def method_options(method_help: str, networks_help: str = "Monte Carlo: number of networks.",
+                   estimator_help: str = "Monte Carlo estimator [default: conditional where "
+                                         "allowed]."):
+    """The options :func:`resolve_method` reads: --method, --exact, --networks, --seed and
+    --estimator; ``method_help`` says which nets each method serves in this command."""
+    opts = [
+        click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]),
+                     default=None, help=method_help),
+        click.option("--exact", is_flag=True, help="Same as --method exact."),
+        click.option("--networks", "n_networks", type=int, default=None, help=networks_help),
+        click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed."),
+        click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
+                     help=estimator_help),
+    ]
+
+    def decorate(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+    return decorate
 
 
 def build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d_in):

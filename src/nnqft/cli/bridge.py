@@ -13,6 +13,7 @@ from ._common import (
     InputError,
     build_network,
     emit_json,
+    method_options,
     network_options,
     parse_cutoff,
     parse_inputs,
@@ -28,17 +29,11 @@ from .vector import outputs_option, with_outputs
                    "gauss and cos only).")
 @click.option("--d-in", type=int, default=1, show_default=True,
               help="Input dimension when --inputs is omitted.")
-@click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
-              help="Source of the correlators: exact (gauss, cos; one-hidden-layer erf, relu, "
-                   "tanh; deep relu with sigma_b = 0 on one ray), one-over-n (leading-order "
-                   "1/N theory of erf, relu, tanh nets at any depth; docs/deep.md) or "
-                   "monte-carlo (implied by --networks).")
-@click.option("--exact", is_flag=True, help="Same as --method exact.")
-@click.option("--networks", "n_networks", type=int, default=None,
-              help="Monte Carlo: number of networks.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
-@click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
-              help="Monte Carlo estimator [default: conditional].")
+@method_options("Source of the correlators: exact (gauss, cos; one-hidden-layer erf, relu, "
+                "tanh; deep relu with sigma_b = 0 on one ray), one-over-n (leading-order "
+                "1/N theory of erf, relu, tanh nets at any depth; docs/deep.md) or "
+                "monte-carlo (implied by --networks).",
+                estimator_help="Monte Carlo estimator [default: conditional].")
 @click.option("--order", type=click.Choice(["4", "6", "8"]), default=None,
               help="Highest correlator order (8: u8 from the exact G8_c) [default: 6; erf, "
                    "relu, tanh: 4, the only one].")

@@ -11,6 +11,7 @@ from ._common import (
     build_network,
     emit_json,
     exact_label,
+    method_options,
     network_options,
     parse_inputs,
     resolve_method,
@@ -45,18 +46,12 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--order", type=int, default=4, show_default=True,
               help="Even order n, 2 <= n <= 12 (the cost grows like the number of even set "
                    "partitions: 150349 at n = 12).")
-@click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
-              help="exact: one hidden layer (any activation) or deep relu with sigma_b = 0 at "
-                   "inputs on one ray; one-over-n: leading-order 1/N theory of deep erf, relu, "
-                   "tanh nets (orders 2, 4; docs/deep.md); monte-carlo: sampling (implied by "
-                   "--networks).")
-@click.option("--exact", is_flag=True, help="Same as --method exact.")
-@click.option("--networks", "n_networks", type=int, default=None,
-              help="Monte Carlo: number of networks (>= 64: the error bars come from 64 "
-                   "batches of networks).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
-@click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
-              help="Monte Carlo estimator [default: conditional where allowed].")
+@method_options("exact: one hidden layer (any activation) or deep relu with sigma_b = 0 at "
+                "inputs on one ray; one-over-n: leading-order 1/N theory of deep erf, relu, "
+                "tanh nets (orders 2, 4; docs/deep.md); monte-carlo: sampling (implied by "
+                "--networks).",
+                networks_help="Monte Carlo: number of networks (>= 64: the error bars come from "
+                              "64 batches of networks).")
 @click.option("--backend", type=click.Choice(["numpy", "jax"]), default=None,
               help="Monte Carlo backend [default: numpy]; jax runs jit-compiled on JAX's default "
                    "device, CPU or GPU (pip install \"nnqft[jax]\"; docs/backends.md).")

@@ -12,6 +12,7 @@ from ._common import (
     build_network,
     emit_json,
     exact_label,
+    method_options,
     network_options,
     parse_cutoff,
     parse_inputs,
@@ -26,16 +27,9 @@ from .vector import outputs_option, with_outputs
 @click.option("--cutoff", default=None,
               help="Cutoff Lambda > 0 or 'inf' [default: inf for gauss and cos; erf, relu and "
                    "tanh require a finite one].")
-@click.option("--method", type=click.Choice(["exact", "one-over-n", "monte-carlo"]), default=None,
-              help="Source of G4_c: exact (one hidden layer, or deep relu with sigma_b = 0 on "
-                   "one ray), one-over-n (leading-order 1/N theory of deep erf, relu, tanh "
-                   "nets; docs/deep.md) or monte-carlo (implied by --networks).")
-@click.option("--exact", is_flag=True, help="Same as --method exact.")
-@click.option("--networks", "n_networks", type=int, default=None,
-              help="Monte Carlo: number of networks.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
-@click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
-              help="Monte Carlo estimator [default: conditional where allowed].")
+@method_options("Source of G4_c: exact (one hidden layer, or deep relu with sigma_b = 0 on one "
+                "ray), one-over-n (leading-order 1/N theory of deep erf, relu, tanh nets; "
+                "docs/deep.md) or monte-carlo (implied by --networks).")
 @click.option("--sextic", is_flag=True,
               help="Also the sextic coupling kappa per 6-tuple (S = ... + kappa/6! phi^6).")
 @outputs_option
