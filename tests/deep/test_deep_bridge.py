@@ -12,18 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnqft as nq
+from cli_helpers import run_cli
 from nnqft.bridge import DeepIRData, deep_ir_data
-from nnqft.cli import main
 from nnqft.deep import deep_theory, exact_relu_correlators, sigma_w_scan
-
-
-def run_cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize("act, sb", [("erf", 0.5), ("relu", 0.3)])
