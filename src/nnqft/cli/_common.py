@@ -15,7 +15,7 @@ from ..io import to_jsonable
 
 __all__ = ["InputError", "NumericalError", "fail", "parse_inputs", "parse_cutoff", "emit_json", "to_jsonable",
            "network_options", "method_options", "build_network", "resolve_method",
-           "exact_label"]
+           "exact_label", "reproduction_options", "run_reproduction"]
 
 
 class InputError(ValueError):
@@ -82,9 +82,16 @@ def network_options(f):
         click.option("--weight-law", default="normal", show_default=True,
                      help="Last-layer weight law: normal or uniform."),
     ]
-    for o in reversed(opts):
-        f = o(f)
-    return f
+    return _with_options(opts)(f)
+
+
+def _with_options(opts):
+    """A decorator adding the click options ``opts`` in the order given."""
+    def decorate(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+    return decorate
 
 
 def method_options(method_help: str, networks_help: str = "Monte Carlo: number of networks.",
@@ -101,12 +108,37 @@ def method_options(method_help: str, networks_help: str = "Monte Carlo: number o
         click.option("--estimator", type=click.Choice(["raw", "conditional"]), default=None,
                      help=estimator_help),
     ]
+    return _with_options(opts)
 
-    def decorate(f):
-        for o in reversed(opts):
-            f = o(f)
-        return f
-    return decorate
+
+def reproduction_options(default_out: str, quick_help: str):
+    """The options of every ``nnqft reproduce NAME`` command: --quick, --out (default
+    ``default_out``), --force and --quiet."""
+    return _with_options([
+        click.option("--quick", is_flag=True, help=quick_help),
+        click.option("--out", "out_dir", default=default_out, show_default=True,
+                     help="Output directory."),
+        click.option("--force", is_flag=True,
+                     help="Replace the output nnqft wrote in an existing --out directory "
+                          "(files nnqft did not write are kept)."),
+        click.option("--quiet", is_flag=True, help="No progress lines."),
+    ])
+
+
+def run_reproduction(run, out_dir, quick: bool, force: bool, quiet: bool) -> dict:
+    """Run ``run(out_dir, quick=quick, progress=not quiet)`` in the locked output directory.
+
+    :class:`nnqft.experiments.store.OutputDirectory` refuses an existing directory without
+    --force and keeps the files nnqft did not write; the summary's ``files`` and ``wall_s`` are
+    reported on stderr (stdout stays clean). Returns the summary.
+    """
+    from ..experiments.store import OutputDirectory
+
+    with OutputDirectory(out_dir, force=force):
+        summary = run(out_dir, quick=quick, progress=not quiet)
+    click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
+               f"({summary['wall_s']:.1f} s)", err=True)
+    return summary
 
 
 def build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d_in):

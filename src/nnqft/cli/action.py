@@ -7,7 +7,15 @@ import json
 import click
 
 from . import cli
-from ._common import InputError, build_network, emit_json, network_options, parse_inputs
+from ._common import (
+    InputError,
+    build_network,
+    emit_json,
+    network_options,
+    parse_inputs,
+    reproduction_options,
+    run_reproduction,
+)
 
 
 def _parse_phi(text: str, k: int):
@@ -73,21 +81,11 @@ from . import reproduce  # noqa: E402
 
 
 @reproduce.command("action")
-@click.option("--quick", is_flag=True, help="Smaller sample and tables (about a minute).")
-@click.option("--out", "out_dir", default="results/action", show_default=True,
-              help="Output directory.")
-@click.option("--force", is_flag=True,
-              help="Replace the output nnqft wrote in an existing --out directory "
-                   "(files nnqft did not write are kept).")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@reproduction_options("results/action", "Smaller sample and tables (about a minute).")
 def reproduce_action_cmd(quick, out_dir, force, quiet):
     """Exact theory of one-layer ensembles: p(f) against sampled networks, S against its 1/N and
     1/N^2 reconstructions, Gamma against the d = 0 FRG flow and polynomial truncations
     (docs/action.md). PNG + PDF figures, summary.json/.md."""
-    from ..experiments.store import OutputDirectory
     from ..reproduce.action import reproduce_action
 
-    with OutputDirectory(out_dir, force=force):
-        summary = reproduce_action(out_dir, quick=quick, progress=not quiet)
-    click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
-               f"({summary['wall_s']:.1f} s)", err=True)
+    run_reproduction(reproduce_action, out_dir, quick, force, quiet)

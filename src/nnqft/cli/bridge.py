@@ -17,6 +17,7 @@ from ._common import (
     network_options,
     parse_cutoff,
     parse_inputs,
+    reproduction_options,
     resolve_method,
 )
 from .vector import outputs_option, with_outputs
@@ -226,13 +227,7 @@ def _input_space_bridge(net, X, method, n_networks, seed, estimator, order, cuto
 
 
 @reproduce.command("els")
-@click.option("--quick", is_flag=True, help="Smaller Monte Carlo and scans (a few minutes).")
-@click.option("--out", "out_dir", default="results/els", show_default=True,
-              help="Output directory.")
-@click.option("--force", is_flag=True,
-              help="Replace the output nnqft wrote in an existing --out directory "
-                   "(files nnqft did not write are kept).")
-@click.option("--quiet", is_flag=True, help="No progress output.")
+@reproduction_options("results/els", "Smaller Monte Carlo and scans (a few minutes).")
 def reproduce_els_cmd(quick, out_dir, force, quiet):
     """Reproduce [ELS]: <|u4|> against sigma_W, slopes, flows, k* (docs/theory.md#frg-from-the-ir)."""
     from ..experiments.store import OutputDirectory

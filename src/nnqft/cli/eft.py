@@ -16,7 +16,9 @@ from ._common import (
     network_options,
     parse_cutoff,
     parse_inputs,
+    reproduction_options,
     resolve_method,
+    run_reproduction,
 )
 from .vector import outputs_option, with_outputs
 
@@ -123,22 +125,13 @@ def couplings(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, cu
 
 
 @reproduce.command("hms")
-@click.option("--quick", is_flag=True, help="Smaller Monte Carlo (about 30 s; the full run about 2 minutes).")
-@click.option("--out", "out_dir", default="results/hms", show_default=True,
-              help="Output directory.")
-@click.option("--force", is_flag=True,
-              help="Replace the output nnqft wrote in an existing --out directory "
-                   "(files nnqft did not write are kept).")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@reproduction_options("results/hms",
+                      "Smaller Monte Carlo (about 30 s; the full run about 2 minutes).")
 def reproduce_hms_cmd(quick, out_dir, force, quiet):
     """Every [HMS] figure type: PNG + NetCDF, summary.json and summary.md.
 
     Quick: ~30 s; full: ~2 minutes on 2 cores (see docs/eft.md).
     """
-    from ..experiments.store import OutputDirectory
     from ..reproduce.hms import reproduce_hms
 
-    with OutputDirectory(out_dir, force=force):
-        summary = reproduce_hms(out_dir, quick=quick, progress=not quiet)
-    click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
-               f"({summary['wall_s']:.1f} s)", err=True)
+    run_reproduction(reproduce_hms, out_dir, quick, force, quiet)

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from ._common import InputError
+from ._common import InputError, reproduction_options, run_reproduction
 
 __all__ = ["outputs_option", "with_outputs", "parse_entry"]
 
@@ -54,26 +54,15 @@ def _register_reproduce():
     from . import reproduce
 
     @reproduce.command("vector")
-    @click.option("--quick", is_flag=True,
-                  help="Smaller Monte Carlo and fewer large-n flows (about a minute; the full "
-                       "run a few minutes).")
-    @click.option("--out", "out_dir", default="results/vector", show_default=True,
-                  help="Output directory.")
-    @click.option("--force", is_flag=True,
-                  help="Replace the output nnqft wrote in an existing --out directory "
-                       "(files nnqft did not write are kept).")
-    @click.option("--quiet", is_flag=True, help="No progress lines.")
+    @reproduction_options("results/vector", "Smaller Monte Carlo and fewer large-n flows (about a "
+                          "minute; the full run a few minutes).")
     def reproduce_vector_cmd(quick, out_dir, force, quiet):
         """Multi-output networks as O(n) fields: O(n) coupling against width for n = 1, 2, 3,
         4, 10, pairing amplitudes, O(n) flows with k*, Monte Carlo against exact
         (docs/vector.md)."""
-        from ..experiments.store import OutputDirectory
         from ..reproduce.vector import reproduce_vector
 
-        with OutputDirectory(out_dir, force=force):
-            summary = reproduce_vector(out_dir, quick=quick, progress=not quiet)
-        click.echo(f"wrote {len(summary['files'])} files to {out_dir} "
-                   f"({summary['wall_s']:.1f} s)", err=True)
+        run_reproduction(reproduce_vector, out_dir, quick, force, quiet)
 
 
 _register_reproduce()
