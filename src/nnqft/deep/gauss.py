@@ -95,7 +95,7 @@ def _erf_derivs(z):
             (-8.0 * z**3 + 12.0 * z) * e1)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _gl01(n: int):
     x, w = leggauss(n)
     return (x + 1.0) / 2.0, w / 2.0
@@ -402,7 +402,7 @@ def relu_product_moment(K, m) -> np.ndarray:
     return rec(K, m, ((), labels, m))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)
 def _gh(n: int):
     x, w = hermegauss(n)
     return x, w / math.sqrt(_TWO_PI)
@@ -430,7 +430,7 @@ def _factor(K):
     return V[:, keep] * np.sqrt(lam[keep])
 
 
-def _tanh_product(L, m, rtol: float = TANH_RTOL):
+def _tanh_product_uniform(L, m, rtol: float = TANH_RTOL):
     """E[prod tanh(L_i . g)^m_i] with two-rule error control (docs/deep.md, section 3).
 
     Largest covariance eigenvalue <= :data:`TANH_SMALL_EIG`: the base rule
@@ -515,6 +515,273 @@ def _tanh_rule(L, m, n_outer: int = TANH_GH_NODES, n_inner: int = TANH_GL_NODES,
             P = P * np.tanh(a[i] * t + Bc[i][:, None]) ** m[i]
         total += float(np.sum(P * wt, axis=1) @ Wc)
     return total
+
+
+# ---------------------------------------------------------------- tanh: scale-adapted rule
+#: Gauss-Hermite node counts n(s) that integrate E[prod_i tanh(b_i + c_i g)], |c_i| <= s,
+#: g ~ N(0, 1), to 1e-12 and 1e-14 absolute (measured on 40 random products of 1-4 factors,
+#: |b_i| <= 2, against adaptive quadrature; docs/deep.md section 3). tanh has poles at
+#: +-i pi / 2, so n grows like s^2 for large s.
+TANH_GH_TABLE_S = (0.001, 0.003, 0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+TANH_GH_TABLE_12 = (2, 3, 4, 4, 6, 7, 11, 15, 31, 52, 95)
+TANH_GH_TABLE_14 = (3, 3, 4, 5, 7, 8, 13, 19, 38, 67, 127)
+#: Largest axis scale up to which the largest axis is integrated by Gauss-Hermite (table) rather
+#: than by Gauss-Legendre pieces split at the sign changes.
+TANH_GH_INNER_MAX_S = 1.0
+#: Node sequences of the per-axis probes (outer Gauss-Hermite axes; inner Gauss-Legendre nodes
+#: per piece).
+TANH_PROBE_GH = (6, 9, 13, 18, 26, 36, 51, 72, 102, 144, 204, 288, 365)
+#: Most Gauss-Hermite nodes on one axis (numpy's weights overflow from ~375 nodes).
+TANH_GH_LIMIT = 365
+#: Most Gauss-Legendre nodes per piece on the split inner axis.
+TANH_MAX_GL_NODES = 48
+TANH_PROBE_GL = (8, 10, 12, 14, 17, 20, 24, 29, 35, 42)
+#: Share of the tolerance given to each per-axis probe.
+TANH_PROBE_SHARE = 0.5
+#: Which tanh four-point rule four_point uses: "adaptive" (scale-adapted node counts per axis,
+#: the default) or "uniform" (the earlier rule: one refinement factor for all axes; kept for
+#: benchmarks/bench_deep.py's before/after ratio and as a second method in the tests).
+TANH_METHOD = "adaptive"
+
+
+def _gh_count(s: float, table) -> int:
+    """Table node count for scale s (the next tabulated scale up; s > 1 extrapolated as s^2)."""
+    for s_tab, n in zip(TANH_GH_TABLE_S, table, strict=True):
+        if s <= s_tab:
+            return n
+    return math.ceil(table[-1] * s * s)
+
+
+def _tanh_inner(a, B, m, n_inner: int, gh: bool, rho_max: float = 9.0):
+    """Inner integrals E_t[prod_i tanh(a_i t + B_i)^m_i], t ~ N(0, 1), per column of B (n, K).
+
+    ``gh``: n_inner-node Gauss-Hermite; otherwise Gauss-Legendre pieces (n_inner nodes each) on
+    [-rho_max, rho_max] split at the sign changes t = -B_i / a_i and 8 fixed pieces.
+    """
+    if gh:
+        x, w = _gh(n_inner)
+        P = np.ones((B.shape[1], n_inner))
+        for i in range(len(a)):
+            P = P * np.tanh(a[i] * x + B[i][:, None]) ** m[i]
+        return P @ w
+    x, w = _gl01(n_inner)
+    safe = np.where(np.abs(a) > 0, a, 1.0)
+    out = np.empty(B.shape[1])
+    chunk = max(1, TANH_CHUNK // (13 * n_inner))  # bounds the memory of the fine rules
+    fixed = np.linspace(-rho_max, rho_max, 9)[:, None]
+    for c0 in range(0, B.shape[1], chunk):
+        Bc = B[:, c0:c0 + chunk]
+        t0 = np.where(np.abs(a[:, None]) > 0, -Bc / safe[:, None], -2 * rho_max)
+        breaks = np.sort(np.concatenate([np.broadcast_to(fixed, (9, Bc.shape[1])),
+                                         np.clip(t0, -rho_max, rho_max)], axis=0), axis=0).T
+        lo, hi = breaks[:, :-1, None], breaks[:, 1:, None]
+        t = (lo + (hi - lo) * x).reshape(Bc.shape[1], -1)
+        wt = ((hi - lo) * w).reshape(Bc.shape[1], -1) * np.exp(-0.5 * t * t) / math.sqrt(_TWO_PI)
+        P = np.ones_like(t)
+        for i in range(len(a)):
+            P = P * np.tanh(a[i] * t + Bc[i][:, None]) ** m[i]
+        out[c0:c0 + chunk] = np.sum(P * wt, axis=1)
+    return out
+
+
+def _tanh_axes_rule(L, m, counts, n_inner: int, gh: bool) -> float:
+    """E[prod tanh(L_i . g)^m_i] with ``counts[j]`` Gauss-Hermite nodes on the outer axis j + 1.
+
+    ``L`` (n, r) in principal axes, largest first. The outer axes form a tensor Gauss-Hermite
+    grid with nodes of weight < 1e-18 of the largest pruned; the inner axis is
+    :func:`_tanh_inner`.
+    """
+    a = L[:, 0]
+    if L.shape[1] == 1:
+        return float(_tanh_inner(a, np.zeros((L.shape[0], 1)), m, n_inner, gh)[0])
+    grids, weights = zip(*(_gh(int(n)) for n in counts), strict=True)
+    G = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=0)
+    W = np.prod(np.stack([w.ravel() for w in np.meshgrid(*weights, indexing="ij")], 0), 0)
+    keep = W > 1e-18 * W.max()
+    G, W = G[:, keep], W[keep]
+    return float(_tanh_inner(a, L[:, 1:] @ G, m, n_inner, gh) @ W)
+
+
+def _tanh_probe(values, seq, tol):
+    """First (coarse, fine) neighbours of ``seq`` whose ``values(n)`` agree to ``tol``(value).
+
+    Returns the pair, or (last two, False) when the sequence ends first.
+    """
+    prev = values(seq[0])
+    for k in range(1, len(seq)):
+        cur = values(seq[k])
+        if abs(cur - prev) <= tol(cur):
+            return seq[k - 1], seq[k], True
+        prev = cur
+    return seq[-2], seq[-1], False
+
+
+def _tanh_inner_axis(L):
+    """Rotate g (isotropic, so any orthonormal basis will do) so that the first axis smooths
+    every factor: the split inner integral over t turns tanh(a_i t + B_i) into a function of
+    the outer axes that is steep on the scale sqrt(1 + a_i^2) / |c_i| (c_i the outer part of
+    L_i), so the first axis is chosen among the principal axes and the signed sums of the
+    normalised L_i to minimise max_i |c_i| / sqrt(1 + a_i^2); the outer axes are the principal
+    axes of the rest, largest first."""
+    n, r = L.shape
+    norms = np.linalg.norm(L, axis=1)
+    U = L / np.where(norms > 0, norms, 1.0)[:, None]
+    cands = [e for e in np.linalg.svd(L, full_matrices=False)[2]]
+    for signs in itertools.product((1.0, -1.0), repeat=n - 1):
+        v = U[0] + np.asarray(signs) @ U[1:]
+        if np.linalg.norm(v) > 1e-8:
+            cands.append(v / np.linalg.norm(v))
+
+    def steep(e):
+        a = L @ e
+        c = np.sqrt(np.maximum(norms**2 - a * a, 0.0))
+        return float(np.max(c / np.sqrt(1.0 + a * a)))
+
+    e = min(cands, key=steep)
+    Q = np.linalg.qr(np.column_stack([e, np.eye(r)]))[0][:, :r]  # first column +-e
+    R = L @ Q
+    rest = R[:, 1:]
+    if r > 1:
+        _, _, Vt = np.linalg.svd(rest, full_matrices=False)
+        rest = rest @ Vt.T
+    return np.column_stack([R[:, 0], rest])
+
+
+def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
+    """E[prod tanh(L_i . g)^m_i] with node counts adapted to each principal axis's scale.
+
+    The integrand is steep only across the hyperplanes where a factor changes sign, on the
+    scale 1 / |L_ij| along axis j; a Gauss-Hermite rule needs ~s^2 nodes on an axis of scale s
+    (the poles of tanh at +-i pi / 2), so one node count for all axes wastes most of the work
+    on the small axes. Node counts (docs/deep.md, section 3):
+
+    - largest eigenvalue <= :data:`TANH_SMALL_EIG`: the 1e-14 table
+      (:data:`TANH_GH_TABLE_14`) per axis, Gauss-Hermite on every axis; one rule.
+    - otherwise two rules, coarse and fine: from the 1e-12 and 1e-14 tables when every axis
+      scale is <= :data:`TANH_GH_INNER_MAX_S`; else from per-axis probes along each outer axis
+      through the origin (where all sign-change hyperplanes meet), and on the split inner
+      axis, each the first neighbours of a node sequence that agree to
+      :data:`TANH_PROBE_SHARE` of the tolerance. The fine value is returned if the two full
+      rules agree to ``rtol`` relative to max(|value|, size) (size: see
+      :func:`_tanh_product_uniform`); otherwise both are refined (outer x 1.5, inner x 1.25)
+      up to :data:`TANH_MAX_GH_NODES` outer nodes, where a change up to
+      :data:`TANH_CAP_RTOL` is accepted and a larger one raises ``NumericalError``.
+    """
+    if L.shape[1] == 0:
+        return 0.0
+    scale = np.linalg.norm(L, axis=0)
+    order = np.argsort(-scale)
+    L, scale = L[:, order], scale[order]
+    lam = float(scale[0] ** 2)
+    if lam <= TANH_SMALL_EIG:
+        # no second rule here: the table counts at 1.4 times the scale (margin, measured)
+        return _tanh_axes_rule(L, m, [_gh_count(1.4 * s, TANH_GH_TABLE_14) for s in scale[1:]],
+                               _gh_count(1.4 * scale[0], TANH_GH_TABLE_14), True)
+    if L.shape[1] == 2:
+        return _tanh_product_polar(L, m, rtol)
+    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
+
+    def tol(v, share=1.0):
+        return max(share * rtol * max(abs(v), size), TANH_ATOL)
+
+    if scale[0] <= TANH_GH_INNER_MAX_S:
+        gh = True
+        coarse = [_gh_count(s, TANH_GH_TABLE_12) for s in scale]
+        fine = [max(_gh_count(s, TANH_GH_TABLE_14), k + 1) for s, k in zip(scale, coarse,
+                                                                             strict=True)]
+    else:
+        gh = False
+        L = _tanh_inner_axis(L)
+        r = L.shape[1]
+        seq = tuple(k for k in TANH_PROBE_GH if k <= min(TANH_MAX_GH_NODES, TANH_GH_LIMIT))
+        base = [TANH_PROBE_GH[0]] * (r - 1)
+        c_in, f_in, _ = _tanh_probe(lambda k: _tanh_axes_rule(L, m, base, k, False),
+                                    TANH_PROBE_GL, lambda v: tol(v, TANH_PROBE_SHARE))
+        counts = []
+        for j in range(r - 1):
+            def along(k, j=j):
+                return _tanh_axes_rule(L, m, base[:j] + [k] + base[j + 1:], f_in, False)
+
+            counts.append(_tanh_probe(along, seq, lambda v: tol(v, TANH_PROBE_SHARE))[:2])
+        coarse = [c_in] + [cf[0] for cf in counts]
+        fine = [f_in] + [cf[1] for cf in counts]
+    limit = min(TANH_MAX_GH_NODES, TANH_GH_LIMIT)
+    prev = _tanh_axes_rule(L, m, coarse[1:], coarse[0], gh)
+    while True:
+        cur = _tanh_axes_rule(L, m, fine[1:], fine[0], gh)
+        change = abs(cur - prev)
+        if change <= tol(cur):
+            return cur
+        nxt = [min(math.ceil(1.25 * fine[0]), limit if gh else TANH_MAX_GL_NODES)]
+        nxt += [min(math.ceil(1.5 * k), limit) for k in fine[1:]]
+        if any(k1 == k0 for k1, k0 in zip(nxt, fine, strict=True)):  # an axis at its cap
+            if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
+                return cur  # the change bounds the coarser rule's error; cur is finer still
+            raise NumericalError(
+                f"tanh four-point quadrature did not converge (|change| {change:.1e} at "
+                f"{max(fine[1:], default=fine[0])} nodes, largest covariance eigenvalue "
+                f"{lam:.3g})", "use a smaller sigma_w or depth, or --method monte-carlo")
+        prev, fine = cur, nxt
+
+
+#: Polar rule for rank-2 tanh blocks: first (angular per arc, radial) Gauss-Legendre counts.
+TANH_POLAR_START = (24, 32)
+TANH_POLAR_MAX = (200, 260)
+
+
+def _tanh_polar_rule(L, m, n_ang: int, n_rad: int, rho_max: float = 9.0) -> float:
+    """E[prod tanh(L_i . g)^m_i], g ~ N(0, I_2), in polar coordinates g = rho (cos t, sin t).
+
+    All sign-change lines L_i . g = 0 pass through the origin, so the circle is split at their
+    2 n angles (the integrand is steep only across them) with ``n_ang`` Gauss-Legendre nodes
+    per arc; rho in [0, rho_max] with ``n_rad`` nodes against rho exp(-rho^2 / 2) (as
+    :func:`nnqft.kernels.polar_pair_nodes` for two points).
+    """
+    zeros = np.arctan2(L[:, 0], -L[:, 1])
+    br = np.sort(np.concatenate([[0.0, 2 * np.pi], zeros % (2 * np.pi),
+                                 (zeros + np.pi) % (2 * np.pi)]))
+    x, w = _gl01(n_ang)
+    lo, hi = br[:-1, None], br[1:, None]
+    th = (lo + (hi - lo) * x).ravel()
+    wt = ((hi - lo) * w).ravel() / _TWO_PI
+    xr, wr = _gl01(n_rad)
+    rho = rho_max * xr
+    wr = rho_max * wr * rho * np.exp(-0.5 * rho * rho)
+    S = L @ np.stack([np.cos(th), np.sin(th)])  # (n, n_theta)
+    P = np.ones((len(th), n_rad))
+    for i in range(L.shape[0]):
+        P = P * np.tanh(S[i][:, None] * rho[None, :]) ** m[i]
+    return float(wt @ P @ wr)
+
+
+def _tanh_product_polar(L, m, rtol: float = TANH_RTOL):
+    """Rank-2 blocks: :func:`_tanh_polar_rule` refined (x 1.5 in both counts) from
+    :data:`TANH_POLAR_START` until two successive rules agree to ``rtol`` relative to
+    max(|value|, size); a change up to :data:`TANH_CAP_RTOL` accepted at
+    :data:`TANH_POLAR_MAX`, else ``NumericalError``."""
+    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
+    n_a, n_r = TANH_POLAR_START
+    prev = _tanh_polar_rule(L, m, n_a, n_r)
+    while True:
+        n_a, n_r = math.ceil(1.5 * n_a), math.ceil(1.5 * n_r)
+        cur = _tanh_polar_rule(L, m, n_a, n_r)
+        change = abs(cur - prev)
+        if change <= max(rtol * max(abs(cur), size), TANH_ATOL):
+            return cur
+        if 1.5 * n_a > TANH_POLAR_MAX[0] or 1.5 * n_r > TANH_POLAR_MAX[1]:
+            if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
+                return cur
+            raise NumericalError(
+                f"tanh four-point quadrature (polar) did not converge (|change| {change:.1e})",
+                "use a smaller sigma_w or depth, or --method monte-carlo")
+        prev = cur
+
+
+def _tanh_product(L, m, rtol: float = TANH_RTOL):
+    """E[prod tanh(L_i . g)^m_i], g ~ N(0, I_r), by the rule :data:`TANH_METHOD` selects."""
+    if TANH_METHOD == "uniform":
+        return _tanh_product_uniform(L, m, rtol)
+    return _tanh_product_adaptive(L, m, rtol)
 
 
 def _distinct(t):
