@@ -78,6 +78,11 @@ TANH_MAX_GH_NODES = 400
 TANH_REFINE_START = (TANH_GH_NODES, TANH_GL_NODES)
 #: Quadrature points evaluated at once by the tanh rule (memory bound).
 TANH_CHUNK = 2_000_000
+#: Which tanh rules are used: "adaptive" (scale-adapted node counts per axis and per pair, the
+#: default) or "uniform" (the earlier rules: one refinement factor for all axes of the
+#: four-point rule, one polar rule for all pairs; kept for benchmarks/bench_deep.py's
+#: before/after ratio and as a second method in the tests).
+TANH_METHOD = "adaptive"
 #: Relative eigenvalue below which a covariance direction counts as absent.
 RANK_TOL = 1e-11
 
@@ -102,19 +107,40 @@ def _gl01(n: int):
 
 
 # ============================================================================ pair map
+#: Polar pair rules (Gauss-Legendre nodes per arc, radial nodes) by the pair's largest variance:
+#: (upper bound, counts). Measured worst relative error (floor 1e-3) of all derivative products
+#: E[phi^(i)(u) phi^(j)(v)], i + j <= 4, against a (200, 260) rule on 30 random pairs at each
+#: bound, correlations up to 1 - 1e-12: 2e-11, 2e-11, 3e-12, 4e-11, 2e-12 (docs/deep.md, section 3).
+PAIR_RULES = ((0.35, (24, 32)), (1.1, (32, 48)), (4.0, (48, 64)), (25.0, (64, 96)),
+              (math.inf, (96, 128)))
+
+
 def _pair_quadrature(derivs, k11, k12, k22):
-    u, v, w = polar_pair_nodes(k11, k12, k22)
-    du, dv = derivs(u), derivs(v)
+    k11, k12, k22 = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (k11, k12, k22)))
+    kmax = np.maximum(k11, k22)
+    g = np.empty(k11.shape)
+    grad = np.empty(k11.shape + (3,))
+    hess = np.empty(k11.shape + (3, 3))
+    lower = -math.inf
+    # TANH_METHOD "uniform": the earlier single rule (48, 64) for every pair (benchmarks)
+    rules = ((math.inf, (48, 64)),) if TANH_METHOD == "uniform" else PAIR_RULES
+    for bound, (n_ang, n_rad) in rules:
+        sel = (kmax > lower) & (kmax <= bound)
+        lower = bound
+        if not np.any(sel):
+            continue
+        u, v, w = polar_pair_nodes(k11[sel], k12[sel], k22[sel], n_ang, n_rad)
+        du, dv = derivs(u), derivs(v)
 
-    def E(i, j):
-        return np.sum(w * du[i] * dv[j], axis=-1)
+        def E(i, j, du=du, dv=dv, w=w):
+            return np.sum(w * du[i] * dv[j], axis=-1)
 
-    g = E(0, 0)
-    grad = np.stack([0.5 * E(2, 0), E(1, 1), 0.5 * E(0, 2)], axis=-1)
-    h11, h12, h13 = 0.25 * E(4, 0), 0.5 * E(3, 1), 0.25 * E(2, 2)
-    h22, h23, h33 = E(2, 2), 0.5 * E(1, 3), 0.25 * E(0, 4)
-    hess = np.stack([np.stack([h11, h12, h13], -1), np.stack([h12, h22, h23], -1),
-                     np.stack([h13, h23, h33], -1)], -2)
+        g[sel] = E(0, 0)
+        grad[sel] = np.stack([0.5 * E(2, 0), E(1, 1), 0.5 * E(0, 2)], axis=-1)
+        h11, h12, h13 = 0.25 * E(4, 0), 0.5 * E(3, 1), 0.25 * E(2, 2)
+        h22, h23, h33 = E(2, 2), 0.5 * E(1, 3), 0.25 * E(0, 4)
+        hess[sel] = np.stack([np.stack([h11, h12, h13], -1), np.stack([h12, h22, h23], -1),
+                              np.stack([h13, h23, h33], -1)], -2)
     return g, grad, hess
 
 
@@ -538,10 +564,6 @@ TANH_MAX_GL_NODES = 48
 TANH_PROBE_GL = (8, 10, 12, 14, 17, 20, 24, 29, 35, 42)
 #: Share of the tolerance given to each per-axis probe.
 TANH_PROBE_SHARE = 0.5
-#: Which tanh four-point rule four_point uses: "adaptive" (scale-adapted node counts per axis,
-#: the default) or "uniform" (the earlier rule: one refinement factor for all axes; kept for
-#: benchmarks/bench_deep.py's before/after ratio and as a second method in the tests).
-TANH_METHOD = "adaptive"
 
 
 def _gh_count(s: float, table) -> int:
