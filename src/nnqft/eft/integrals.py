@@ -26,7 +26,9 @@ cubature
     positions of the inputs, u = 0, and u at the directions of the inputs (ReLU with
     sigma_b = 0 has kinks along the rays through +-x_i; with sigma_b > 0 at the points x_i).
     Delta at the nodes comes from :func:`nnqft.kernels.gp_kernel` (any activation and depth),
-    once per input and node; the tuple products are vectorised over tuples. d <= 3.
+    once per input and node, the layer recursion vectorised over all (input, node) pairs (tanh
+    by the erf-mixture form of the layer map, docs/theory.md#deep-kernels); the tuple products
+    are vectorised over tuples. d <= 3.
 
 Accuracy (tested in ``tests/eft/test_integrals.py``): Gauss-net cubature equals the closed form
 to <= 1e-10 relative in d = 1, 2 (Lambda = inf and finite, including Lambda = 1e5 where adaptive
@@ -145,9 +147,8 @@ def delta_kernel(net: Network, X, Y) -> np.ndarray:
     if net.activation in ("gauss", "cos"):
         d2 = np.sum((X[:, None, :] - Y[None, :, :]) ** 2, axis=-1)
         return net.sigma_w**2 * np.exp(-(net.sigma_w**2) * d2 / (2.0 * net.d_in))
-    # Gauss-Hermite kernels (tanh) hold (n_X, chunk, 96, 96) temporaries
-    per = 96 * 96 if net.activation not in ("erf", "relu") else 1
-    chunk = max(1, 2**22 // (max(1, X.shape[0]) * per))
+    # (n_X, chunk) pair arrays; the tanh layer map bounds its own (pairs, 25, 25) temporaries
+    chunk = max(1, 2**18 // max(1, X.shape[0]))
     out = np.empty((X.shape[0], Y.shape[0]))
     for s in range(0, Y.shape[0], chunk):
         out[:, s : s + chunk] = gp_kernel(net, X, Y[s : s + chunk]) - sb2
