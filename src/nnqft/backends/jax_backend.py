@@ -12,10 +12,15 @@ last sub-batch beyond the block's end are drawn and masked out, so that every bl
 runs the same compiled code.
 
 Per sub-batch, with (kn, ku) = ``split(fold_in(key, i))``, one float64 standard-normal vector
-(key kn) and, where needed, one float64 uniform[-1, 1) vector (key ku) are drawn and cut, in this
-order, into: the first layer's weights and biases (cos-net: phases pi u); for each deeper layer
-its latent normals (below) and biases; then, for the raw estimator, the last-layer weights W1
-(normal, or uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N)) and the output bias b1.
+(key kn; Box-Muller from threefry bits, :func:`normal64`) and, where needed, one float64
+uniform[-1, 1) vector (key ku) are drawn and cut, in this order, into: the first layer's
+weights and biases, as one (S, N, d + 1) array, each neuron's weights then its bias (cos-net:
+weights, and phases pi u from the uniforms); for each deeper layer its latent normals (below)
+and biases, again adjacent per neuron; then, for the raw estimator, the output layer: d_out
+latent normals per input (outputs drawn in law, below), or the last-layer weights W1 (normal,
+or uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N)) and output biases b1. This is the
+jax stream version 2 (``nnqft.backends.STREAM_VERSIONS``; version 1 drew jax.random.normal
+and weights and biases as separate arrays).
 
 Deeper layers are sampled in law rather than weight by weight. Given the previous layer's
 features h (N_prev x n_x), the pre-activations z_j(x_a) = sum_k W_jk h_k(x_a) + b_j of a layer
@@ -245,23 +250,26 @@ def _log64(u):
 
 
 def normal64(key, n: int):
-    """n float64 standard normals from ``key`` (Box-Muller, comment above)."""
+    """n float64 standard normals from ``key`` (Box-Muller, comment above).
+
+    The first half holds r cos(theta) of the ceil(n / 2) pairs and the second r sin(theta) =
+    r cos(theta - pi / 2): one elementwise formula over the whole vector, whose inputs (not
+    outputs) are concatenated, so that XLA emits a single vectorised loop."""
     m = (n + 1) // 2
     bits = jax.random.bits(key, (2, m), jnp.uint64) >> 11  # 53 random bits each
     u1 = 1.0 - bits[0].astype(jnp.float64) * 2.0**-53     # (0, 1]
-    v = bits[1].astype(jnp.float64) * 2.0**-51             # 4 u2, in [0, 4)
+    v = bits[1].astype(jnp.float64) * 2.0**-51             # 4 u2 = theta / (pi / 2), in [0, 4)
+    u1 = jnp.concatenate([u1, u1])[:n]
+    v = jnp.concatenate([v, v - 1.0])[:n]                  # exact; in [-1, 4)
     q = jnp.round(v)
-    t = (v - q) * (math.pi / 2)                             # v - q is exact
+    t = (v - q) * (math.pi / 2)                             # v - q is exact, |t| <= pi / 4
     t2 = t * t
     sin_t = t * _horner(_SIN_SERIES[::-1], t2)
     cos_t = _horner(_COS_SERIES[::-1], t2)
-    quarter = q.astype(jnp.int32) & 3
-    cos_th = jnp.where(quarter == 0, cos_t, jnp.where(quarter == 1, -sin_t,
-                                                      jnp.where(quarter == 2, -cos_t, sin_t)))
-    sin_th = jnp.where(quarter == 0, sin_t, jnp.where(quarter == 1, cos_t,
-                                                      jnp.where(quarter == 2, -sin_t, -cos_t)))
-    r = jnp.sqrt(-2.0 * _log64(u1))
-    return jnp.concatenate([r * cos_th, r * sin_th])[:n]
+    quarter = q.astype(jnp.int32) & 3                       # -1 & 3 = 3
+    cos_theta = jnp.where(quarter == 0, cos_t, jnp.where(quarter == 1, -sin_t,
+                                                         jnp.where(quarter == 2, -cos_t, sin_t)))
+    return jnp.sqrt(-2.0 * _log64(u1)) * cos_theta
 
 
 def _draw(key, layout, dt) -> dict:
