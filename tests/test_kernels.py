@@ -207,7 +207,13 @@ def test_tanh_vertex_integrals_fast_kernel_equals_polar(monkeypatch):
     X = np.array([[0.3], [0.7], [-0.5]])
     T = sorted_tuples(3, 4)
     fast = vertex_integrals(net, X, T, 3.0)
-    monkeypatch.setattr(kernels, "tanh_pair_expectation",
-                        lambda *k: polar_pair_expectation(np.tanh, *k))
+    def polar_blocks(*k):  # the old path, in blocks of 128 pairs to bound memory
+        k = np.broadcast_arrays(*(np.asarray(a, float) for a in k))
+        flat = [a.ravel() for a in k]
+        out = [polar_pair_expectation(np.tanh, *(a[s : s + 128] for a in flat))
+               for s in range(0, flat[0].size, 128)]
+        return np.concatenate(out).reshape(k[0].shape)
+
+    monkeypatch.setattr(kernels, "tanh_pair_expectation", polar_blocks)
     slow = vertex_integrals(net, X, T, 3.0)
     np.testing.assert_allclose(fast, slow, rtol=1e-11)

@@ -16,8 +16,8 @@ scale, about 300 times cheaper than the polar quadrature it replaced in :func:`l
 The polar quadrature (:func:`polar_pair_expectation`: angles split where u = 0 or v = 0,
 Gauss-Legendre on each arc and in the radius) stays for general phi and for the derivative
 products of :mod:`nnqft.deep.gauss`; for tanh it is ~1e-13 accurate for kernel values up to
-~10, but its error grows with the scale (measured ~4e-9 at k ~ 400, ~3e-6 at k ~ 1e4, the
-first-layer kernels of the EFT integrals at large cutoffs; tests/test_kernels.py). Plain
+~10, but its error grows with the scale (up to 3e-9 for k <= 200, 2e-7 for k <= 1000, 4e-6 at
+k ~ 1e4, the first-layer kernels of the EFT integrals at large cutoffs; tests/test_kernels.py). Plain
 96-node Gauss-Hermite (:func:`gaussian_pair_expectation`) is only ~1e-4 accurate for tanh at
 k = 7, because tanh has poles near the real axis at large scale.
 
