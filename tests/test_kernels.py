@@ -201,12 +201,13 @@ def test_tanh_vertex_integrals_fast_kernel_equals_polar(monkeypatch):
     I_4 to 1e-11 relative on all 15 sorted 4-tuples of 3 inputs."""
     from nnqft import kernels
     from nnqft.combinatorics import sorted_tuples
-    from nnqft.eft.integrals import vertex_integrals
+    from nnqft.eft.integrals import cubature_rule, vertex_integrals
 
     net = Network("tanh", width=50, depth=2, sigma_w=1.2, sigma_b=0.5)
     X = np.array([[0.3], [0.7], [-0.5]])
     T = sorted_tuples(3, 4)
-    fast = vertex_integrals(net, X, T, 3.0)
+    rule = cubature_rule(net, X, 3.0, q=(8, 1))  # a coarser rule: only the kernels differ
+    fast = vertex_integrals(net, X, T, 3.0, rule=rule)
     def polar_blocks(*k):  # the old path, in blocks of 128 pairs to bound memory
         k = np.broadcast_arrays(*(np.asarray(a, float) for a in k))
         flat = [a.ravel() for a in k]
@@ -215,5 +216,5 @@ def test_tanh_vertex_integrals_fast_kernel_equals_polar(monkeypatch):
         return np.concatenate(out).reshape(k[0].shape)
 
     monkeypatch.setattr(kernels, "tanh_pair_expectation", polar_blocks)
-    slow = vertex_integrals(net, X, T, 3.0)
+    slow = vertex_integrals(net, X, T, 3.0, rule=rule)
     np.testing.assert_allclose(fast, slow, rtol=1e-11)
