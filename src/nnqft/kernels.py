@@ -231,7 +231,8 @@ def gp_kernel(net: Network, X, Y=None) -> np.ndarray:
         Inputs (n, d_in); ``Y`` defaults to ``X``.
     """
     X = as_inputs(X, net.d_in)
-    Y = X if Y is None else as_inputs(Y, net.d_in)
+    same = Y is None
+    Y = X if same else as_inputs(Y, net.d_in)
     sw2, sb2 = net.sigma_w**2, net.sigma_b**2
     if net.activation in ("gauss", "cos"):
         d2 = np.sum((X[:, None, :] - Y[None, :, :]) ** 2, axis=-1)
@@ -242,7 +243,7 @@ def gp_kernel(net: Network, X, Y=None) -> np.ndarray:
     for _ in range(net.depth):
         kxy = sb2 + sw2 * layer_map(net.activation, kxx[:, None], kxy, kyy[None, :])
         kxx_new = sb2 + sw2 * layer_map(net.activation, kxx, kxx, kxx)
-        kyy = sb2 + sw2 * layer_map(net.activation, kyy, kyy, kyy)
+        kyy = kxx_new if same else sb2 + sw2 * layer_map(net.activation, kyy, kyy, kyy)
         kxx = kxx_new
     return kxy
 
