@@ -44,7 +44,7 @@ def test_rank2_polar_vs_nested_quadrature(lams):
     assert abs(_tanh_polar_rule(L, (1, 1, 1, 1), 6, 8) / refs[0] - 1) > TOL
 
 
-def test_rank3_and_rank4_adaptive_vs_nested_quadrature():
+def test_rank3_adaptive_vs_nested_quadrature():
     # rank 3: points 0, 1 in a 2-d block (eigenvalues 20, 3), point 2 independent (variance 4;
     # a factor orthogonal to all others is the hard case of the axes rule, docs/deep.md):
     # E[tanh z0 tanh z1 tanh^2 z2] = E[tanh z0 tanh z1] E[tanh^2 z2]
@@ -55,6 +55,13 @@ def test_rank3_and_rank4_adaptive_vs_nested_quadrature():
     ref3 = _lowrank_ref(np.linalg.cholesky(A), (1, 1)) * _lowrank_ref(
         np.array([[2.0]]), (2,))
     assert got3 == pytest.approx(ref3, rel=TOL)
+    # negative control: the axes rule with 13 nodes on the outer axis misses 1e-9
+    L3 = gauss._tanh_inner_axis(_factor(K3))
+    assert abs(_tanh_axes_rule(L3, (1, 1, 2), [13, 13], 17, False) / ref3 - 1) > TOL
+
+
+@pytest.mark.slow  # ~5 s for the rule, ~10 s for the nested reference
+def test_rank4_adaptive_vs_nested_quadrature():
     # rank 4: two independent 2 x 2 blocks, points interleaved, eigenvalues (16, 5) and (9, 2)
     A, B = _block((16.0, 5.0), 0.4), _block((9.0, 2.0), -1.1)
     K = np.zeros((4, 4))
@@ -71,18 +78,16 @@ def test_rank3_and_rank4_adaptive_vs_nested_quadrature():
 def test_small_eigenvalue_table_rule_vs_fine_rule(rng):
     """Largest eigenvalue <= 0.3: one table rule, no error control; against the uniform rule
     at 80 outer and 40 inner nodes (~1e-15 there), anisotropic blocks of rank 2-4."""
-    for scales in [(0.3, 0.05, 1e-3, 1e-5), (0.29, 0.2, 0.1, 0.02), (0.1, 1e-4, 1e-6),
-                   (0.25, 0.25)]:
+    cases = [((0.3, 0.05, 1e-3, 1e-5), (1, 1, 1, 1)), ((0.29, 0.2, 0.1, 0.02), (1, 1, 1, 1)),
+             ((0.1, 1e-4, 1e-6), (1, 1, 2)), ((0.25, 0.25), (2, 2)), ((0.25, 0.25), (1, 3))]
+    for scales, m in cases:
         Q = np.linalg.qr(rng.normal(size=(len(scales), len(scales))))[0]
         K = Q @ np.diag(scales) @ Q.T
         L = _factor(K)
-        for m in [(1, 1, 1, 1), (2, 2), (1, 3)][: 1 if len(scales) > 2 else 3]:
-            if len(m) != len(scales):
-                m = (1,) * (len(scales) - 1) + (4 - len(scales) + 1,)
-            got = gauss._tanh_product_adaptive(L, m)
-            ref = gauss._tanh_rule(L, m, 80, 40)
-            size = math.prod(min(1.0, K[i, i]) ** (m[i] / 2) for i in range(len(m)))
-            assert abs(got - ref) <= 1e-13 * max(abs(ref), size)
+        got = gauss._tanh_product_adaptive(L, m)
+        ref = gauss._tanh_rule(L, m, 80, 40)
+        size = math.prod(min(1.0, K[i, i]) ** (m[i] / 2) for i in range(len(m)))
+        assert abs(got - ref) <= 1e-13 * max(abs(ref), size)
 
 
 @pytest.mark.slow  # ~25 s: the earlier (uniform) rule takes ~12 s on this block

@@ -564,6 +564,15 @@ TANH_MAX_GL_NODES = 48
 TANH_PROBE_GL = (8, 10, 12, 14, 17, 20, 24, 29, 35, 42)
 #: Share of the tolerance given to each per-axis probe.
 TANH_PROBE_SHARE = 0.5
+#: Outer node factor between successive rules after a failed two-rule check (the inner count
+#: grows by 1.25). With Gauss-Hermite errors ~exp(-c sqrt(n)), a change below 1e-10 between n
+#: and 1.25 n leaves the finer rule ~15 times more accurate than the change.
+TANH_REFINE = 1.25
+#: Relative weight below which outer tensor nodes are dropped: the integrand is bounded by 1 and
+#: the dropped nodes lie where the Gaussian mass is < 1e-15 (radius ~8.6 in 3 dimensions).
+TANH_PRUNE = 1e-16
+#: Gauss-Hermite nodes on the other outer axes during a probe.
+TANH_PROBE_BASE = 6
 
 
 def _gh_count(s: float, table) -> int:
@@ -609,9 +618,9 @@ def _tanh_inner(a, B, m, n_inner: int, gh: bool, rho_max: float = 9.0):
 def _tanh_axes_rule(L, m, counts, n_inner: int, gh: bool) -> float:
     """E[prod tanh(L_i . g)^m_i] with ``counts[j]`` Gauss-Hermite nodes on the outer axis j + 1.
 
-    ``L`` (n, r) in principal axes, largest first. The outer axes form a tensor Gauss-Hermite
-    grid with nodes of weight < 1e-18 of the largest pruned; the inner axis is
-    :func:`_tanh_inner`.
+    ``L`` (n, r): column 0 the inner axis, the others outer axes (any orthonormal frame of g).
+    The outer axes form a tensor Gauss-Hermite grid with nodes of weight < :data:`TANH_PRUNE`
+    of the largest pruned; the inner axis is :func:`_tanh_inner`.
     """
     a = L[:, 0]
     if L.shape[1] == 1:
@@ -619,7 +628,7 @@ def _tanh_axes_rule(L, m, counts, n_inner: int, gh: bool) -> float:
     grids, weights = zip(*(_gh(int(n)) for n in counts), strict=True)
     G = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=0)
     W = np.prod(np.stack([w.ravel() for w in np.meshgrid(*weights, indexing="ij")], 0), 0)
-    keep = W > 1e-18 * W.max()
+    keep = W > TANH_PRUNE * W.max()
     G, W = G[:, keep], W[keep]
     return float(_tanh_inner(a, L[:, 1:] @ G, m, n_inner, gh) @ W)
 
@@ -669,6 +678,11 @@ def _tanh_inner_axis(L):
     return np.column_stack([R[:, 0], rest])
 
 
+def _next_in(k: int) -> int:
+    """The entry after k in :data:`TANH_PROBE_GL` (k * 1.25 beyond it)."""
+    return next((q for q in TANH_PROBE_GL if q > k), math.ceil(1.25 * k))
+
+
 def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
     """E[prod tanh(L_i . g)^m_i] with node counts adapted to each principal axis's scale.
 
@@ -685,7 +699,9 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
       axis, each the first neighbours of a node sequence that agree to
       :data:`TANH_PROBE_SHARE` of the tolerance. The fine value is returned if the two full
       rules agree to ``rtol`` relative to max(|value|, size) (size: see
-      :func:`_tanh_product_uniform`); otherwise both are refined (outer x 1.5, inner x 1.25)
+      :func:`_tanh_product_uniform`); otherwise both are refined (outer x :data:`TANH_REFINE`,
+      inner x 1.25; every axis changes between the two compared rules, so the change bounds
+      the error of each)
       up to :data:`TANH_MAX_GH_NODES` outer nodes, where a change up to
       :data:`TANH_CAP_RTOL` is accepted and a larger one raises ``NumericalError``.
     """
@@ -716,7 +732,7 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
         L = _tanh_inner_axis(L)
         r = L.shape[1]
         seq = tuple(k for k in TANH_PROBE_GH if k <= min(TANH_MAX_GH_NODES, TANH_GH_LIMIT))
-        base = [TANH_PROBE_GH[0]] * (r - 1)
+        base = [TANH_PROBE_BASE] * (r - 1)
         c_in, f_in, _ = _tanh_probe(lambda k: _tanh_axes_rule(L, m, base, k, False),
                                     TANH_PROBE_GL, lambda v: tol(v, TANH_PROBE_SHARE))
         counts = []
@@ -725,6 +741,9 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
                 return _tanh_axes_rule(L, m, base[:j] + [k] + base[j + 1:], f_in, False)
 
             counts.append(_tanh_probe(along, seq, lambda v: tol(v, TANH_PROBE_SHARE))[:2])
+        # the inner probe sees only 6 nodes per outer axis: one step of margin (its cost is
+        # linear in the inner count; a failed two-rule check costs a full refinement)
+        c_in, f_in = f_in, _next_in(f_in)
         coarse = [c_in] + [cf[0] for cf in counts]
         fine = [f_in] + [cf[1] for cf in counts]
     limit = min(TANH_MAX_GH_NODES, TANH_GH_LIMIT)
@@ -735,7 +754,7 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
         if change <= tol(cur):
             return cur
         nxt = [min(math.ceil(1.25 * fine[0]), limit if gh else TANH_MAX_GL_NODES)]
-        nxt += [min(math.ceil(1.5 * k), limit) for k in fine[1:]]
+        nxt += [min(math.ceil(TANH_REFINE * k), limit) for k in fine[1:]]
         if any(k1 == k0 for k1, k0 in zip(nxt, fine, strict=True)):  # an axis at its cap
             if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
                 return cur  # the change bounds the coarser rule's error; cur is finer still
