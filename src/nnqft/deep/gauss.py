@@ -8,7 +8,8 @@ Two families of integrals over a zero-mean Gaussian layer are needed:
   expectations of derivative products that appear in the 1/N recursions. erf and relu use the
   closed forms (arc-sine and arc-cosine kernels) differentiated analytically; the delta functions
   in the second derivatives of relu products are thereby integrated exactly. tanh uses a polar
-  quadrature split at the lines u = 0, v = 0 (accuracy in docs/deep.md).
+  quadrature split at the lines u = 0, v = 0, sized by the pair's variance (:data:`PAIR_RULES`;
+  accuracy in docs/deep.md).
 - the **four-point function** E[phi(z_a) phi(z_b) phi(z_c) phi(z_d)] on a 4 x 4 covariance of
   any rank (:func:`four_point`):
 
@@ -21,9 +22,13 @@ Two families of integrals over a zero-mean Gaussian layer are needed:
     in orthant probabilities (:func:`relu_product_moment`). Covariances of rank below the
     number of distinct points (collinear pre-activations, e.g. d_in = 1 with sigma_b = 0) use
     the exact homogeneous angular rules of :mod:`nnqft.moments` instead.
-  * tanh: tensor Gauss-Hermite in the principal axes of the covariance (rank r <= 4), with
-    nodes of negligible weight pruned, and the largest axis split where a factor changes sign;
-    above a largest eigenvalue 0.3 refined until two successive rules agree to 1e-10.
+  * tanh: node counts set per axis from its scale (a Gauss-Hermite rule needs ~s^2 nodes on an
+    axis of scale s): rank 2 by a polar rule split at the sign-change lines; ranks 1, 3, 4 by
+    an inner axis (split where a factor changes sign, chosen so that it smooths every factor)
+    and tensor Gauss-Hermite on the others, with counts from a measured table or per-axis
+    probes; above a largest eigenvalue 0.3 two rules that differ on every axis must agree to
+    1e-10 (:func:`_tanh_product_adaptive`). The earlier uniform rule is kept
+    (:data:`TANH_METHOD`).
 
 References
 ----------
