@@ -631,8 +631,19 @@ def _tanh_axes_rule(L, m, counts, n_inner: int, gh: bool) -> float:
     if L.shape[1] == 1:
         return float(_tanh_inner(a, np.zeros((L.shape[0], 1)), m, n_inner, gh)[0])
     grids, weights = zip(*(_gh(int(n)) for n in counts), strict=True)
-    G = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=0)
-    W = np.prod(np.stack([w.ravel() for w in np.meshgrid(*weights, indexing="ij")], 0), 0)
+    idx = np.stack([i.ravel() for i in np.meshgrid(*(np.arange(int(n)) for n in counts),
+                                                   indexing="ij")], axis=0)
+    G = np.stack([x[i] for x, i in zip(grids, idx, strict=True)], axis=0)
+    W = np.prod(np.stack([w[i] for w, i in zip(weights, idx, strict=True)], axis=0), axis=0)
+    if sum(m) % 2 == 0:
+        # the integrand is even in g and the rules are symmetric (inner rule at -g' = the
+        # mirror of the one at g'): keep one node of each mirror pair, with twice the weight
+        d = 2 * idx - (np.asarray(counts)[:, None] - 1)  # 0 on the mirror axis
+        nz = d != 0
+        lead = d[np.argmax(nz, axis=0), np.arange(d.shape[1])]
+        half = lead > 0
+        W = np.where(half, 2.0 * W, W)
+        G, W = G[:, half | ~nz.any(axis=0)], W[half | ~nz.any(axis=0)]
     keep = W > TANH_PRUNE * W.max()
     G, W = G[:, keep], W[keep]
     return float(_tanh_inner(a, L[:, 1:] @ G, m, n_inner, gh) @ W)
