@@ -707,18 +707,20 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
     (the poles of tanh at +-i pi / 2), so one node count for all axes wastes most of the work
     on the small axes. Node counts (docs/deep.md, section 3):
 
-    - largest eigenvalue <= :data:`TANH_SMALL_EIG`: the 1e-14 table
-      (:data:`TANH_GH_TABLE_14`) per axis, Gauss-Hermite on every axis; one rule.
+    - largest eigenvalue <= :data:`TANH_SMALL_EIG`: Gauss-Hermite on every principal axis with
+      the 1e-14 table count (:data:`TANH_GH_TABLE_14`) at 1.4 times the axis scale; one rule.
+    - rank 2 otherwise: :func:`_tanh_product_polar`.
     - otherwise two rules, coarse and fine: from the 1e-12 and 1e-14 tables when every axis
-      scale is <= :data:`TANH_GH_INNER_MAX_S`; else from per-axis probes along each outer axis
-      through the origin (where all sign-change hyperplanes meet), and on the split inner
-      axis, each the first neighbours of a node sequence that agree to
-      :data:`TANH_PROBE_SHARE` of the tolerance. The fine value is returned if the two full
-      rules agree to ``rtol`` relative to max(|value|, size) (size: see
-      :func:`_tanh_product_uniform`); otherwise both are refined (outer x :data:`TANH_REFINE`,
-      inner x 1.25; every axis changes between the two compared rules, so the change bounds
-      the error of each)
-      up to :data:`TANH_MAX_GH_NODES` outer nodes, where a change up to
+      scale is <= :data:`TANH_GH_INNER_MAX_S`; else in the frame of :func:`_tanh_inner_axis`
+      from per-axis probes (a rule varying one axis along :data:`TANH_PROBE_GH` or
+      :data:`TANH_PROBE_GL`, :data:`TANH_PROBE_BASE` nodes on the other outer axes; the first
+      neighbours that agree to :data:`TANH_PROBE_SHARE` of the tolerance; the inner count one
+      step further). The fine value is returned if the two full rules agree to ``rtol``
+      relative to max(|value|, size) (size: see :func:`_tanh_product_uniform`); otherwise
+      both are refined (outer x :data:`TANH_REFINE`, inner x 1.25; every axis changes between
+      the two compared rules, so the change bounds the error of each) until an axis reaches
+      its cap (:data:`TANH_GH_LIMIT` or :data:`TANH_MAX_GH_NODES` Gauss-Hermite nodes,
+      :data:`TANH_MAX_GL_NODES` per inner piece), where a change up to
       :data:`TANH_CAP_RTOL` is accepted and a larger one raises ``NumericalError``.
     """
     if L.shape[1] == 0:
