@@ -5,13 +5,19 @@ Stages (figures as PNG + PDF, data as NetCDF, numbers in ``summary.json/.md/.htm
 1. ``vertex_vs_depth``: the normalised four-point vertex N G4_c / (3 G2^2) at one input
    (x = 1) against depth L, for tanh and relu at criticality (tanh (sigma_b, sigma_w) = (0, 1),
    relu (0, sqrt 2)) and off it (tanh (0, 1.5), relu (0.5, 1.2)): 1/N theory lines
-   (:func:`nnqft.deep.normalized_vertex`, N-independent when multiplied by N) and Monte Carlo
-   points (conditional estimator, jackknife errors) at width N.
+   (:func:`nnqft.deep.normalized_vertex`, N-independent when multiplied by N) with a band of
+   +- sigma_th (the truncation error estimated from the exact next order at one input,
+   :func:`_ratio_truncation`; docs/deep.md section 6.1), relu's exact N((1 + 5/N)^L - 1) at
+   criticality, and Monte Carlo points (conditional estimator, jackknife errors) at width N;
+   z per depth without and with sigma_th, and the x criterion.
 2. ``relu_kurtosis``: E[f^4] / (3 E[f^2]^2) of deep relu (sigma_b = 0) against L / N: exact
    (1 + 5/N)^L for several N, the leading 1/N line 1 + 5 L/N and the N -> inf limit
    exp(5 L/N) at fixed L/N, with Monte Carlo points.
 3. ``theory_vs_mc``: a table of 1/N theory against Monte Carlo (G4_c and G2 on 3 inputs) for
-   erf, tanh and relu at several depths and widths: max |z| per case, and per activation and
+   erf, tanh and relu at several depths and widths: per case max |z| of G4_c without and with
+   the truncation error sigma_th (:func:`nnqft.deep.truncation_estimate`), max x =
+   max(|MC - LO| - sigma_th, 0) / sigma_MC (the criteria of tests/deep/test_deep_validation.py),
+   sigma_th / G4_c, max |z| of G2; and per activation and
    depth the fitted power s in (G4_c^MC / G4_c^(1/N) - 1) ~ N^s (expected s = -1: the residual
    N (G4_c^MC - G4_c^(1/N)) falls like 1/N).
 
@@ -54,8 +60,22 @@ TABLE_NETS = (("erf", 0.5, 1.3), ("tanh", 0.3, 1.2), ("relu", 0.3, 1.4))
 SUMMARY_TERMS = (
     "Terms: `normalised vertex` = N G4_c / (3 G2^2) at one input, which at leading order is "
     "N V^(L+1) / (N K^2) = U / K^2 of docs/deep.md (section 4); `kurtosis` = E[f^4] / "
-    "(3 E[f^2]^2); `z` = (Monte Carlo - 1/N theory) / standard error per sorted tuple; "
-    "`s` = the fitted power in G4_c^MC / G4_c^(1/N) - 1 ~ N^s (leading-order theory: s = -1)."
+    "(3 E[f^2]^2); `z without sigma_th` = (Monte Carlo - 1/N theory) / sigma_MC per sorted "
+    "tuple; `z with sigma_th` = (Monte Carlo - 1/N theory) / sqrt(sigma_MC^2 + sigma_th^2); "
+    "`x` = max(|Monte Carlo - 1/N theory| - sigma_th, 0) / sigma_MC (the validation's two "
+    "criteria, both < 5; docs/deep.md section 6); `s` = the fitted power in "
+    "G4_c^MC / G4_c^(1/N) - 1 ~ N^s (leading-order theory: s = -1)."
+)
+#: What sigma_th is (summary.md and summary.json).
+SIGMA_TH_NOTE = (
+    "sigma_th, the theory's truncation error, is an estimate of the omitted O(1/N^2) term "
+    "computed from the exact next order at one input (nnqft.deep.nlo, docs/deep.md section "
+    "6.1), with the higher orders summed as a geometric series r / (1 - r), r = the next "
+    "order's size relative to the leading one; it uses no Monte Carlo (it is not a fit). In "
+    "the table it is nnqft.deep.truncation_estimate per sorted 4-tuple (largest r of the "
+    "tuple's inputs); in the vertex figure (band: theory x (1 +- sigma_th / theory)) it is the "
+    "same rule applied to the ratio N G4_c / (3 G2^2) at x = 1, whose next order also "
+    "contains the 1/N shift of G2 (r = |a2/a1 - 2 g1/g0|)."
 )
 
 
@@ -76,6 +96,27 @@ def _mc_ratio(c):
     return float(val), float(jackknife_error(rep[:, None])[0])
 
 
+def _ratio_truncation(net) -> float:
+    """Relative truncation error of the leading-order N G4_c / (3 G2^2) at the input x = 1.
+
+    From the exact next order at one input (:func:`nnqft.deep.nlo.one_input_series`, series in
+    1/N of G2 = g0 + g1 + g2 and G4_c = a1 + a2): the ratio's relative O(1/N) correction is
+    rho = a2 / a1 - 2 g1 / g0 (the vertex's next order and the 1/N shift of G2 in the
+    denominator), and the higher orders are summed as a geometric series, r / (1 - r) with
+    r = |rho|, as :func:`nnqft.deep.nlo.truncation_estimate` does for G4_c (docs/deep.md
+    section 6.1); infinite for r >= 1. An estimate of the omitted terms, not a fit to Monte
+    Carlo.
+    """
+    from ..deep import one_input_series
+
+    s = one_input_series(net, [1.0])
+    a1, a2 = s["g4c"][1], s["g4c"][2]
+    if a1 == 0.0:  # depth 1: G4_c = V/N and G2 = K exactly
+        return 0.0
+    r = abs(a2 / a1 - 2.0 * s["g2"][1] / s["g2"][0])
+    return r / (1.0 - r) if r < 1.0 else math.inf
+
+
 # ---------------------------------------------------------------------------- stages
 def _stage_vertex(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
     import xarray as xr
@@ -86,10 +127,13 @@ def _stage_vertex(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
     N, depths_mc, L_max = cfg["vertex_width"], cfg["vertex_depths"], cfg["vertex_max_depth"]
     Ls = np.arange(1, L_max + 1)
     theory = {}
+    band = {}
     mc = {}
     for label, act, sb, sw, _ in VERTEX_SETUPS:
         v = normalized_vertex(Network(act, width=N, depth=L_max, sigma_b=sb, sigma_w=sw), [1.0])
         theory[label] = N * v[1:]  # layers 2..L_max+1 = outputs of depth 1..L_max
+        band[label] = np.array([_ratio_truncation(Network(act, width=N, depth=int(L), sigma_b=sb,
+                                                          sigma_w=sw)) for L in Ls])
         rows = []
         for L in depths_mc:
             c = _mc(Network(act, width=N, depth=int(L), sigma_b=sb, sigma_w=sw), [[1.0]],
@@ -106,7 +150,11 @@ def _stage_vertex(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
                 if a != act:
                     continue
                 col = style.CATEGORICAL[i % len(style.CATEGORICAL)]
-                ax.plot(Ls, theory[label], color=col, label=f"{label}: 1/N theory")
+                t = theory[label]
+                ax.plot(Ls, t, color=col, label=f"{label}: 1/N theory")
+                ax.fill_between(Ls, t * (1 - band[label]), t * (1 + band[label]), color=col,
+                                alpha=0.2, linewidth=0,
+                                label=f"{label}: $\\pm\\sigma_{{th}}$ (next-order estimate)")
                 style.mc_points(ax, depths_mc, mc[label][:, 0], mc[label][:, 1], color=col,
                                 label=f"{label}: Monte Carlo N = {N}")
             if act == "relu":
@@ -115,12 +163,13 @@ def _stage_vertex(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
             ax.set_xlabel("depth $L$ (hidden layers)")
             ax.set_ylabel(style.dimensionless("$N\\,G_{4,c} / (3 G_2^2)$ at $x = 1$"))
             ax.set_title(act)
-            ax.legend(fontsize=7, loc="upper left")
+        style.legend_outside(fig, where="below", ncols=3, fontsize=7)
         style.save(fig, out / "vertex_vs_depth.png")
     ds = xr.Dataset(
         {"theory": (("setup", "depth"), np.array([theory[s[0]] for s in VERTEX_SETUPS])),
          "mc": (("setup", "depth_mc"), np.array([mc[s[0]][:, 0] for s in VERTEX_SETUPS])),
-         "mc_err": (("setup", "depth_mc"), np.array([mc[s[0]][:, 1] for s in VERTEX_SETUPS]))},
+         "mc_err": (("setup", "depth_mc"), np.array([mc[s[0]][:, 1] for s in VERTEX_SETUPS])),
+         "sigma_th_rel": (("setup", "depth"), np.array([band[s[0]] for s in VERTEX_SETUPS]))},
         coords={"setup": [s[0] for s in VERTEX_SETUPS], "depth": Ls, "depth_mc": depths_mc},
         attrs={"width": N, "quantity": "N G4_c / (3 G2^2) at x = 1"})
     write_netcdf(ds, out / "vertex_vs_depth.nc")
@@ -137,6 +186,16 @@ def _stage_vertex(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
                         zip(mc[s[0]], theory[s[0]][np.asarray(depths_mc) - 1], strict=True)]
                  for s in VERTEX_SETUPS},
     }
+    idx = np.asarray(depths_mc) - 1
+    for key in ("mc_z_with_th", "mc_x", "sigma_th_rel"):
+        summary["vertex"][key] = {}
+    for s in VERTEX_SETUPS:
+        m, e = mc[s[0]][:, 0], mc[s[0]][:, 1]
+        t, th = theory[s[0]][idx], theory[s[0]][idx] * band[s[0]][idx]
+        summary["vertex"]["mc_z_with_th"][s[0]] = [float(v) for v in (m - t) / np.hypot(e, th)]
+        summary["vertex"]["mc_x"][s[0]] = [
+            float(v) for v in np.maximum(np.abs(m - t) - th, 0.0) / e]
+        summary["vertex"]["sigma_th_rel"][s[0]] = [float(v) for v in band[s[0]][idx]]
 
 
 def _stage_kurtosis(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
@@ -204,7 +263,7 @@ def _stage_table(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
     import xarray as xr
 
     from ..correlators import jackknife_error
-    from ..deep import perturbative_correlators
+    from ..deep import perturbative_correlators, truncation_estimate
 
     X = np.array(TABLE_INPUTS)[:, None]
     rows = []
@@ -215,9 +274,13 @@ def _stage_table(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
             for N in cfg["table_widths"]:
                 net = Network(act, width=N, depth=L, sigma_b=sb, sigma_w=sw)
                 th = perturbative_correlators(net, X)
+                tr = truncation_estimate(net, X, g2=th.full(2), g4c=th.connected(4))
                 c = _mc(net, X, cfg["table_networks"], cfg["seed"] + 1000 * L + N)
-                z4 = (c.connected(4) - th.connected(4)) / c.connected_err(4)
-                z2 = (c.full(2) - th.full(2)) / c.full_err(2)
+                e4, d4 = c.connected_err(4), c.connected(4) - th.connected(4)
+                z4 = d4 / e4
+                z4th = d4 / np.hypot(e4, tr["sigma4"])
+                x4 = np.maximum(np.abs(d4) - tr["sigma4"], 0.0) / e4
+                z2 = (c.full(2) - th.full(2)) / np.hypot(c.full_err(2), tr["sigma2"])
                 z2k = (c.full(2) - c.gp(2)) / c.full_err(2)
                 # tuple-mean relative residual with jackknife error
                 rep = np.mean(c.replicates("connected", 4) / th.connected(4) - 1, axis=1)
@@ -228,17 +291,23 @@ def _stage_table(out: Path, cfg: dict, progress: bool, summary: dict) -> None:
                 Ns.append(N)
                 rows.append({"activation": act, "sigma_b": sb, "sigma_w": sw, "L": L, "N": N,
                              "max_abs_z_G4c": float(np.max(np.abs(z4))),
+                             "max_abs_z_G4c_with_th": float(np.max(np.abs(z4th))),
+                             "max_x_G4c": float(np.max(x4)),
+                             "sigma_th_rel_G4c": float(np.mean(tr["sigma4"]
+                                                               / np.abs(th.connected(4)))),
                              "max_abs_z_G2": float(np.max(np.abs(z2))),
                              "max_abs_z_G2_vs_K": float(np.max(np.abs(z2k))),
                              "rel_residual_G4c": r, "rel_residual_err": re,
                              "N_residual_mean": float(np.mean(N * (c.connected(4)
                                                                    - th.connected(4))))})
                 _log(f"pdlt: table {act} L = {L} N = {N}: max|z| G4c "
-                     f"{rows[-1]['max_abs_z_G4c']:.2f}", progress)
+                     f"{rows[-1]['max_abs_z_G4c']:.2f} without sigma_th, "
+                     f"{rows[-1]['max_abs_z_G4c_with_th']:.2f} with", progress)
             s, se = _fit_power(Ns, rel, rel_err)
             fits.append({"activation": act, "L": L, "s": s, "s_err": se})
     ds = xr.Dataset({k: (("case",), np.array([r[k] for r in rows], dtype=float))
-                     for k in ("max_abs_z_G4c", "max_abs_z_G2", "rel_residual_G4c",
+                     for k in ("max_abs_z_G4c", "max_abs_z_G4c_with_th", "max_x_G4c",
+                               "sigma_th_rel_G4c", "max_abs_z_G2", "rel_residual_G4c",
                                "rel_residual_err")},
                     coords={"activation": (("case",), [r["activation"] for r in rows]),
                             "L": (("case",), [r["L"] for r in rows]),
@@ -257,16 +326,22 @@ def _write_summary(out: Path, summary: dict) -> None:
     v = summary["vertex"]
     lines = ["# nnqft reproduce pdlt", "",
              f"{'quick' if summary['quick'] else 'full'} run, {summary['wall_s']:.1f} s "
-             "(docs/deep.md).", "", SUMMARY_TERMS, "",
+             "(docs/deep.md).", "", SUMMARY_TERMS, "", SIGMA_TH_NOTE, "",
              "## Normalised vertex against depth", "",
              f"1/N theory: relu at criticality grows by exactly {v['relu_critical_increment']:.6g}"
              f" per layer (5, from (1 + 5/N)^L); tanh at criticality by "
              f"{v['tanh_critical_last_increment']:.4g} at the last depth (tending to 2/3); tanh "
              f"off criticality (sigma_w = 1.5) saturates (last increment "
              f"{v['tanh_off_last_increment']:.3g}).", "",
-             "| setup | Monte Carlo z per depth |", "|---|---|"]
+             f"Monte Carlo at N = {v['width']}, depths {summary['config']['vertex_depths']}, "
+             "per depth:", "",
+             "| setup | z without sigma_th | z with sigma_th | x | sigma_th / theory |",
+             "|---|---|---|---|---|"]
     for k, zs in v["mc_z"].items():
-        lines.append(f"| {k} | {', '.join(f'{z:.2f}' for z in zs)} |")
+        cols = [zs, v["mc_z_with_th"][k], v["mc_x"][k]]
+        name = k.replace("$\\sqrt{2}$", "sqrt 2")
+        lines.append(f"| {name} | " + " | ".join(", ".join(f"{z:.2f}" for z in c) for c in cols)
+                     + " | " + ", ".join(f"{t:.3f}" for t in v["sigma_th_rel"][k]) + " |")
     lines += ["", "relu at criticality against the exact N((1 + 5/N)^L - 1) (all orders in 1/N): "
               "z = " + ", ".join(f"{z:.2f}" for z in v["relu_critical_mc_z_vs_exact"])
               + " (the 1/N line misses the O(L^2/N^2) terms at large L/N)."]
@@ -276,11 +351,16 @@ def _write_summary(out: Path, summary: dict) -> None:
         lines.append(f"| {int(r['N'])} | {int(r['L'])} | {format_value_error(r['mc'], r['err'])} | "
                      f"{r['exact']:.5g} | {r['z']:.2f} |")
     lines += ["", "## 1/N theory against Monte Carlo (inputs " + json.dumps(TABLE_INPUTS) + ")",
-              "", "| activation | L | N | max abs z G4_c | max abs z G2 (K + K1/N) | "
-              "max abs z G2 against K | G4_c^MC / G4_c^(1/N) - 1 |",
-              "|---|---|---|---|---|---|---|"]
+              "", "Largest over the 15 sorted 4-tuples (G4_c) and 6 pairs (G2); sigma_th / G4_c "
+              "is the tuple mean.", "",
+              "| activation | L | N | max abs z G4_c without sigma_th | max abs z G4_c with "
+              "sigma_th | max x G4_c | sigma_th / G4_c | max abs z G2 (K + K1/N, with sigma_th) "
+              "| max abs z G2 against K | G4_c^MC / G4_c^(1/N) - 1 |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary["table"]:
         lines.append(f"| {r['activation']} | {r['L']} | {r['N']} | {r['max_abs_z_G4c']:.2f} | "
+                     f"{r['max_abs_z_G4c_with_th']:.2f} | {r['max_x_G4c']:.2f} | "
+                     f"{r['sigma_th_rel_G4c']:.4f} | "
                      f"{r['max_abs_z_G2']:.2f} | {r['max_abs_z_G2_vs_K']:.2f} | "
                      f"{format_value_error(r['rel_residual_G4c'], r['rel_residual_err'])} |")
     lines += ["", "Fitted power s of the relative residual (expected -1):", ""]
@@ -320,7 +400,7 @@ def reproduce_pdlt(out_dir="results/pdlt", quick: bool = True, progress: bool = 
         "table_networks": 4_000 if quick else 40_000,
         "seed": 0,
     }
-    summary = {"quick": bool(quick), "config": cfg, "timings_s": {}}
+    summary = {"quick": bool(quick), "config": cfg, "timings_s": {}, "sigma_th": SIGMA_TH_NOTE}
     run_stages("pdlt", (("vertex", _stage_vertex), ("kurtosis", _stage_kurtosis),
                         ("table", _stage_table)), (out, cfg, progress, summary), summary, progress)
     summary["files"] = output_files(out)
