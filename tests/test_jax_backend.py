@@ -491,6 +491,69 @@ def test_dask_executor_with_jax():
     _identical(ref, got)
 
 
+# Run in a child process pinned to one CPU and in one that may use all of them: block sums of a
+# plan whose sub-batch is 20000 networks (tanh, width 5, two inputs, orders 1-4 of Kh: a
+# contraction of 20000 rows to a 6 x 6 output and sums of 20000 rows), hashed bit for bit, and
+# two controls computed on the same vectors: the single-dot / single-reduce formulation the
+# backend used before (whose bits XLA's CPU runtime makes depend on the thread count), and the
+# same fixed-order sum over the rows in another (fixed, random) order: other bits.
+_THREADS_CHILD = """
+import hashlib, json, os, sys
+if len(sys.argv) > 1:  # pinned before JAX starts: XLA sizes its thread pool by the affinity
+    os.sched_setaffinity(0, {int(sys.argv[1])})
+import numpy as np, jax, jax.numpy as jnp
+import nnqft as nq
+from nnqft.estimate import make_plan, compute_block
+from nnqft.backends import jax_backend as jb
+plan = make_plan(nq.Network("tanh", width=5, sigma_b=0.4), [0.1, 0.9], (2, 4, 6, 8), 40000, 5,
+                 "conditional", 20000, "jax")
+h = lambda *xs: hashlib.sha256(b"".join(np.asarray(x).tobytes() for x in xs)).hexdigest()
+sums = [compute_block(plan, b) for b in range(plan.n_blocks)]
+out = {"block_sums": h(*[s.sums[k] for s in sums for k in sorted(s.sums)],
+                       *[[s.w_sum, s.w2_sum, s.w_max] for s in sums])}
+V = jb.block_vectors(plan, 0)
+with jb._enable_x64(True):
+    Vj = jnp.asarray(V)
+    P = Vj[:, [0, 0, 0, 1, 1, 2]] * Vj[:, [0, 1, 2, 1, 2, 2]]
+    hi = jax.lax.Precision.HIGHEST
+    out["single_dot"] = h(jax.jit(lambda P: jnp.matmul(P.T, P, precision=hi))(P),
+                          jax.jit(lambda V: jnp.sum(V, axis=0))(Vj))
+    out["fixed"] = h(jax.jit(jb._tree_sum)(Vj))
+    perm = np.random.default_rng(0).permutation(len(V))
+    out["permuted"] = h(jax.jit(jb._tree_sum)(Vj[perm]))
+print(json.dumps(out))
+"""
+
+
+def _threads_child(*cpu):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _THREADS_CHILD, *map(str, cpu)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_block_sums_do_not_depend_on_threads():
+    """XLA's CPU runtime sizes its thread pool by the CPUs a process may use, and splits long
+    reductions and contractions accordingly (docs/backends.md, "What is guaranteed"): the block
+    sums must be the same bits pinned to one CPU as on all of them. Controls: the formulation
+    used before this was fixed gives other bits with one thread than with several (so the
+    setting exercises the thread-dependent code), and a different summation order other bits."""
+    import os
+
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.skip("needs at least two CPUs to compare thread counts")
+    one, many = _threads_child(cpus[0]), _threads_child()
+    assert one["block_sums"] == many["block_sums"]
+    assert one["fixed"] == many["fixed"] and one["fixed"] != one["permuted"]
+    if one["single_dot"] == many["single_dot"]:
+        pytest.skip("this XLA gave one summation order for any thread count even to a single "
+                    "long dot; the check above had nothing to catch on this machine")
+
+
 def test_cli_jax_json_records_backend_dtype_device(capsys):
     status, out, err = _cli(capsys, *MC, "--backend", "jax", "--dtype", "float32")
     assert status == 0, err

@@ -25,9 +25,11 @@ DTYPES = ("float64", "float32")
 
 #: Version of a backend's random stream, where it changed after the backend was released; it
 #: enters the plan fingerprint, so a checkpoint written with older draws is never resumed with
-#: newer ones. jax 2: normals by Box-Muller from threefry bits, each neuron's weights and bias
-#: adjacent (docs/backends.md); jax 1 (no entry in the fingerprint) drew jax.random.normal.
-STREAM_VERSIONS = {"jax": 2}
+#: newer ones. jax 3: the draws of 2, summed over networks in an order fixed by the shapes
+#: alone (not by the thread count; the last bits of the block sums differ from 2's); jax 2:
+#: normals by Box-Muller from threefry bits, each neuron's weights and bias adjacent
+#: (docs/backends.md); jax 1 (no entry in the fingerprint) drew jax.random.normal.
+STREAM_VERSIONS = {"jax": 3}
 
 JAX_INSTALL_HINT = 'pip install "nnqft[jax]"'
 

@@ -19,8 +19,10 @@ weights, and phases pi u from the uniforms); for each deeper layer its latent no
 and biases, again adjacent per neuron; then, for the raw estimator, the output layer: d_out
 latent normals per input (outputs drawn in law, below), or the last-layer weights W1 (normal,
 or uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N)) and output biases b1. This is the
-jax stream version 2 (``nnqft.backends.STREAM_VERSIONS``; version 1 drew jax.random.normal
-and weights and biases as separate arrays).
+jax stream version 2 of the draws (``nnqft.backends.STREAM_VERSIONS``; version 1 drew
+jax.random.normal and weights and biases as separate arrays); version 3 keeps these draws and
+sums over networks in an order fixed by the shapes alone, whatever the number of threads
+(below, and docs/backends.md, "What is guaranteed").
 
 Deeper layers are sampled in law rather than weight by weight. Given the previous layer's
 features h (N_prev x n_x), the pre-activations z_j(x_a) = sum_k W_jk h_k(x_a) + b_j of a layer
@@ -41,7 +43,10 @@ Precision: the draws are float64, rounded to ``plan.dtype`` (float64 or float32)
 forward pass runs, with matrix products at ``Precision.HIGHEST`` (so a GPU does not silently use TF32 for float32
 products); the per-network vectors that are accumulated (outputs, or centred kernel entries) are
 converted to float64 and every sum over networks is float64, carried across sub-batches inside
-the block and across blocks by :meth:`nnqft.accumulate.MomentSums.merge`. float64 arithmetic is
+the block and across blocks by :meth:`nnqft.accumulate.MomentSums.merge`. Inside a sub-batch the
+networks are summed in an order fixed by its size (:func:`_contract_rows`, :func:`_tree_sum`,
+groups of 256 networks one after the other), never by one long XLA reduction or contraction,
+whose order XLA's CPU runtime makes depend on the number of threads the process may use. float64 arithmetic is
 switched on only inside this module's calls (``jax.enable_x64`` context, thread-local), so the
 rest of a program's JAX configuration is untouched.
 """
@@ -310,13 +315,13 @@ def _features(r: dict, X, sw, sb, activation: str, widths: tuple[int, ...], dt):
     (S, N, n_x), the layout in which the batched Gram products are fastest."""
     n_x, d = X.shape
     if activation == "cos":
-        W0 = r["W0"] * (sw / math.sqrt(d))
+        W0 = r["W0"] * (sw * (1.0 / math.sqrt(d)))
         z = jnp.einsum("snd,xd->sxn", W0, X, precision=_HIGHEST) + (math.pi * r["b0"])[:, None, :]
         return jnp.swapaxes(jnp.asarray(math.sqrt(2.0), dt) * jnp.cos(z), 1, 2)
-    Xa = jnp.concatenate([X * (sw / math.sqrt(d)), jnp.full((n_x, 1), sb, dt)], axis=1)
+    Xa = jnp.concatenate([X * (sw * (1.0 / math.sqrt(d))), jnp.full((n_x, 1), sb, dt)], axis=1)
     z = jnp.einsum("snd,xd->sxn", r["Wb0"], Xa, precision=_HIGHEST)
     if activation == "gauss":
-        mxx = sb * sb + sw * sw * jnp.sum(X * X, axis=1) / d
+        mxx = sb * sb + sw * sw * jnp.sum(X * X, axis=1) * (1.0 / d)
         return jnp.swapaxes(jnp.exp(z - mxx[None, :, None]), 1, 2)
     phi = _phi(activation, dt)
     h = jnp.swapaxes(phi(z), 1, 2)
@@ -324,7 +329,7 @@ def _features(r: dict, X, sw, sb, activation: str, widths: tuple[int, ...], dt):
     S = h.shape[0]
     for l in range(1, len(widths)):
         n_prev = widths[l - 1]
-        scale = sw / math.sqrt(n_prev)
+        scale = sw * (1.0 / math.sqrt(n_prev))
         if _gram_layer(n_prev, n_x):
             G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
             La = jnp.concatenate([scale * _psd_cholesky(G, eps),
@@ -384,22 +389,63 @@ def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n
         if estimator == "raw" and _gram_output(weight_law, N, n_x):
             # given h, the d_out output rows are independent with covariance Kh each
             G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)
-            Lc = _psd_cholesky(sb * sb + (sw * sw / N) * G, float(jnp.finfo(dt).eps))
+            Lc = _psd_cholesky(sb * sb + (sw * sw * (1.0 / N)) * G, float(jnp.finfo(dt).eps))
             f = jnp.einsum("sac,sco->sao", Lc, r["Wout"], precision=_HIGHEST)
             return f.reshape(S, n_x * d_out).astype(jnp.float64)
         if estimator == "raw":
             if weight_law == "normal":
-                W1 = r["Wout"] * (sw / math.sqrt(N))
+                W1 = r["Wout"] * (sw * (1.0 / math.sqrt(N)))
             else:  # uniform on [-a, a] with a = sqrt(3) sigma_w / sqrt(N): variance sigma_w^2 / N
                 W1 = r["Wout"] * (math.sqrt(3.0) / math.sqrt(N) * sw)
             f = (jnp.einsum("son,snx->sxo", W1, h, precision=_HIGHEST)
                  + (r["bout"] * sb)[:, None, :])
             return f.reshape(S, n_x * d_out).astype(jnp.float64)
         G = jnp.einsum("snx,sny->sxy", h, h, precision=_HIGHEST)[:, P[:, 0], P[:, 1]]
-        Kh = (sb * sb + (sw * sw / N) * G).astype(jnp.float64)
+        Kh = (sb * sb + (sw * sw * (1.0 / N)) * G).astype(jnp.float64)
         return Kh - shift[None, :]
 
     return sample_V
+
+
+# Sums over networks in an order fixed by the shapes alone (docs/backends.md, "What is
+# guaranteed"). XLA's CPU runtime splits a long reduction (YNNPACK) and a dot product with a
+# long contracted axis and a small output (Eigen: along the contracted axis, in as many pieces
+# as its thread pool suggests) into partial sums whose number depends on the threads the
+# process may use, and with it the last bits (measured: `taskset -c 0` changed them). So
+# networks are summed here by (i) contractions over at most _CHUNK = 8 rows, which Eigen never
+# splits (it splits the contracted axis only when every thread gets at least 2 nr >= 8 of it,
+# nr >= 4 its register block width), added by a fixed binary tree of elementwise additions;
+# (ii) for outputs of more than _SMALL_OUT entries, one contraction over a group of at most
+# _GROUP = 256 rows (splitting it would need a thread pool of more than max(a, b) / nr >= 64
+# threads); (iii) groups added one after the other.
+_CHUNK = 8
+_GROUP = 256
+_SMALL_OUT = 1 << 16
+
+
+def _tree_sum(x):
+    """Sum over axis 0 by a fixed binary tree of elementwise additions (zero-padded to a power
+    of two): the same additions in the same order whatever the threads."""
+    n = x.shape[0]
+    p = 1 << max(0, (n - 1).bit_length())
+    if p != n:
+        x = jnp.concatenate([x, jnp.zeros((p - n,) + x.shape[1:], x.dtype)])
+    while x.shape[0] > 1:
+        h = x.shape[0] // 2
+        x = x[:h] + x[h:]
+    return x[0]
+
+
+def _contract_rows(A, B):
+    """A^T B for A (R, a), B (R, b), R a multiple of _CHUNK and at most _GROUP, in a fixed
+    order (comment above)."""
+    R, a = A.shape
+    b = B.shape[1]
+    if a * b > _SMALL_OUT:
+        return jnp.matmul(A.T, B, precision=_HIGHEST)
+    P = jnp.einsum("gca,gcb->gab", A.reshape(R // _CHUNK, _CHUNK, a),
+                   B.reshape(R // _CHUNK, _CHUNK, b), precision=_HIGHEST)
+    return _tree_sum(P)
 
 
 @lru_cache(maxsize=64)
@@ -417,7 +463,8 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
     sample_V = _vector_sampler(activation, widths, weight_law, n_x, estimator, dtype, S,
                                d_out=d_out)
 
-    def sums_of(V):
+    def group_sums(V):
+        """Sums over the rows of one group (at most _GROUP rows, a multiple of _CHUNK)."""
         out = []
         cache = {}
 
@@ -428,24 +475,49 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
             return cache[key]
 
         for k in orders:
-            if k == 1:
-                out.append(jnp.sum(V, axis=0))
+            if k == 1:  # a product with ones, like the other orders: a tree over V itself let
+                # XLA recompute float32 V in another fusion, rounded differently (measured)
+                out.append(_contract_rows(jnp.ones((V.shape[0], 1), V.dtype), V)[0])
                 continue
             Ta, Tb, ia, ib = mplan[k]
-            Gk = jnp.matmul(mono(Ta).T, mono(Tb), precision=_HIGHEST)
-            out.append(Gk[ia, ib])
-        w = jnp.sum(jnp.abs(V) ** k_top, axis=1)
-        return tuple(out), jnp.sum(w), jnp.sum(w * w), jnp.max(w)
+            out.append(_contract_rows(mono(Ta), mono(Tb))[ia, ib])
+        w = jnp.sum(jnp.abs(V) ** k_top, axis=1)  # over the m entries of one network
+        return tuple(out), _tree_sum(w), _tree_sum(w * w), jnp.max(w)
+
+    def add(carry, part):
+        cs, cw1, cw2, cwm = carry
+        s, w1, w2, wm = part
+        return (tuple(a + b for a, b in zip(cs, s, strict=True)), cw1 + w1, cw2 + w2,
+                jnp.maximum(cwm, wm))
+
+    def sums_of(V):
+        """Sums over the networks of a sub-batch in an order fixed by its size (docs/backends.md,
+        "What is guaranteed"): its full groups of _GROUP rows one after the other, then the
+        rest, padded with zero rows to a multiple of _CHUNK."""
+        n = V.shape[0]
+        full, rest = divmod(n, _GROUP)
+        acc = None
+        if full:
+            acc = group_sums(V[:_GROUP])
+        if full > 1:
+            acc = jax.lax.fori_loop(
+                1, full, lambda g, c: add(c, group_sums(
+                    jax.lax.dynamic_slice_in_dim(V, g * _GROUP, _GROUP))), acc)
+        if rest:
+            R = V[full * _GROUP:]
+            pad = -rest % _CHUNK
+            if pad:
+                R = jnp.concatenate([R, jnp.zeros((pad, V.shape[1]), V.dtype)])
+            part = group_sums(R)
+            acc = part if acc is None else add(acc, part)
+        return acc
 
     def fn(key, X, shift, sw, sb, n_valid):
         def step(i, carry):
             V = sample_V(jax.random.fold_in(key, i), X, shift, sw, sb)
             valid = (i * S + jnp.arange(S)) < n_valid
             V = jnp.where(valid[:, None], V, 0.0)
-            s, w1, w2, wm = sums_of(V)
-            cs, cw1, cw2, cwm = carry
-            return (tuple(a + b for a, b in zip(cs, s, strict=True)), cw1 + w1, cw2 + w2,
-                    jnp.maximum(cwm, wm))
+            return add(carry, sums_of(V))
 
         zero = sums_of(jnp.zeros((1, m), jnp.float64))
         init = (tuple(jnp.zeros_like(z) for z in zero[0]), jnp.float64(0.0), jnp.float64(0.0),
