@@ -45,14 +45,14 @@ from ..networks import Network
 from .multi import MultiInputW, solve_J
 from .theory import GammaUndefinedError, SingularDensityError, check_network
 
-__all__ = ["TwoInputTheory"]
+__all__ = ["TwoInputTheory", "relu_singular_parts"]
 
 #: Aliasing margin: the images of a point sit >= L0 whitened units beyond the block.
 _L0 = 14.0
 #: Budget for the lattice mass dropped or truncated (the full mass is ~ 2 pi).
 _EPS_SUM = 1e-11
 #: Largest lattice radius (whitened units): beyond it the tail is too slow (small N).
-_U_CAP = 2000.0
+_U_CAP = 600.0
 #: Coarse-lattice stride used to find the significant nodes.
 _STRIDE = 4
 #: Whitened radius of a block of grid points sharing one tilt.
@@ -62,6 +62,57 @@ _MAX_NODES = 3_000_000
 _NEIGH = np.array([(da, db) for da in (-1, 0, 1) for db in (-1, 0, 1)])
 
 
+def relu_singular_parts(net: Network, X) -> dict:
+    """The singular part of the two-input law of a one-layer relu network (docs/action.md 4).
+
+    Conditionally on the hidden layer f is normal with covariance
+    sigma_b^2 11^T + (sigma_w^2 / N) sum_j h_j h_j^T, h_j = (relu(z_j1), relu(z_j2)); it is
+    singular when all h_j (and the bias direction (1, 1) if sigma_b > 0) are collinear. Per neuron
+    the pre-activations (z1, z2) are centred normal with correlation rho, so the four states have
+    P(both dead) = P(both live) = 1/4 + arcsin(rho) / (2 pi) =: q and P(only input 1 live) =
+    P(only input 2 live) = 1/4 - arcsin(rho) / (2 pi) =: s (orthant probabilities).
+
+    - sigma_b > 0: f lies on the diagonal f1 = f2 (f = b (1, 1)) exactly when every neuron is
+      dead at both inputs: mass q^N, with the normal density N(0, sigma_b^2) along the line.
+    - sigma_b = 0: atom at 0 of mass q^N; the f1 axis (f2 = 0, f1 != 0) carries
+      (q + s)^N - q^N (no neuron live at input 2), the f2 axis the same.
+
+    The remaining, absolutely continuous part is not computed: configurations with a single
+    live neuron give it a logarithmic singularity along those lines (as for N = 1 with a smooth
+    activation), which the Fourier inversion cannot resolve.
+
+    Returns
+    -------
+    dict with ``rho``, ``q``, ``s``, ``lines`` (list of (description, mass)), ``atom`` (mass at
+    f = 0), ``singular_mass`` and a one-line ``message``.
+    """
+    from ..networks import as_inputs
+
+    Xa = as_inputs(X, net.d_in)
+    m = net.pre_activation_cov(Xa)
+    rho = float(np.clip(m[0, 1] / math.sqrt(m[0, 0] * m[1, 1]), -1.0, 1.0))
+    q = 0.25 + math.asin(rho) / (2 * math.pi)
+    s = 0.25 - math.asin(rho) / (2 * math.pi)
+    N = net.last_width
+    if net.sigma_b > 0:
+        lines = [("diagonal f1 = f2 (every neuron dead at both inputs)", q**N)]
+        atom = 0.0
+    else:
+        ax = (q + s) ** N - q**N
+        lines = [("axis f2 = 0 (no neuron live at input 2)", ax),
+                 ("axis f1 = 0 (no neuron live at input 1)", ax)]
+        atom = q**N
+    total = atom + sum(mass for _, mass in lines)
+    parts = "; ".join(f"{d}: mass {mass:.6g}" for d, mass in lines)
+    if atom:
+        parts += f"; atom at f = 0: mass {atom:.6g}"
+    msg = (f"the two-input relu law is not absolutely continuous: singular part of mass "
+           f"{total:.6g} ({parts}), and the continuous part is log-divergent on those lines, "
+           "so S on two inputs is not computed")
+    return {"rho": rho, "q": q, "s": s, "lines": lines, "atom": atom, "singular_mass": total,
+            "message": msg}
+
+
 class TwoInputTheory:
     """The exact joint law of the outputs at two inputs (one hidden layer, normal last layer).
 
@@ -69,8 +120,8 @@ class TwoInputTheory:
     ----------
     net : Network
         depth 1, normal last layer, N >= 2; erf, tanh or cos. Refused: gauss (no tilt), relu
-        (line components of mass ~ q^N: configurations where every live neuron is live at one
-        input only), N = 1 (log singularity on the diagonal), a singular 2x2 kernel.
+        (singular parts on lines, masses in the message: :func:`relu_singular_parts`), N = 1
+        (log singularity on the diagonal), a singular 2x2 kernel.
     X : array_like, shape (2, d_in)
     refine : int
         1 (default) or 2: full neuron rules, half the lattice spacing, threshold 1e-20
@@ -89,11 +140,6 @@ class TwoInputTheory:
             raise SingularDensityError(
                 "the two-input density is singular on the diagonal for N = 1 (f1 - f2 = "
                 "w (h1 - h2) has a log-divergent density at 0), so S is undefined")
-        if net.activation == "relu":
-            raise SingularDensityError(
-                "the two-input relu density is not absolutely continuous: when every live neuron "
-                "is live at one input only or no neuron is live, f lies on a line (mass ~ q^N), "
-                "so S on two inputs is undefined")
         self.refine = int(refine)
         self.t_refine = self.refine
         self.eps = _EPS_SUM if self.refine == 1 else _EPS_SUM * 0.1
@@ -110,6 +156,8 @@ class TwoInputTheory:
                 "lives on a line, so S on two inputs is undefined")
         self.net = net
         self.K = K
+        if net.activation == "relu":
+            raise SingularDensityError(relu_singular_parts(net, X)["message"])
 
     def _compress_rule(self, net):
         """Replace the moment engine's neuron rule by the smaller one of the module docstring."""
@@ -170,6 +218,8 @@ class TwoInputTheory:
         vals, rings, mass = [], [], []
         r = 0
         prev = np.zeros((0, 2), dtype=int)
+        n_sig = 0
+        tail = math.inf
         while True:
             if r <= 4:
                 a = np.arange(-r, r + 1)
@@ -197,11 +247,14 @@ class TwoInputTheory:
                 if len(prev) == 0 or (val.max() <= 1e-3 and tail <= eps / 10):
                     tail = min(tail, mass[r] * r)
                     break
+            n_sig += len(prev)
+            if (r + 1) * dc > _U_CAP or n_sig * _STRIDE**2 > _MAX_NODES:
+                # slow algebraic tail (small N, sigma_b = 0): stop; the tail estimate (inf when
+                # the ring masses do not yet decay faster than r^-1.5) goes into the error
+                if r < 4:
+                    tail = math.inf
+                break
             r += 1
-            if r * dc > _U_CAP:
-                raise FloatingPointError(
-                    "the tilted characteristic function decays too slowly (it falls like "
-                    "|t|^-N along some direction); use a wider network")
         R = r
         ring = np.concatenate(rings)
         val = np.concatenate(vals)
@@ -231,10 +284,6 @@ class TwoInputTheory:
         cb = np.clip(np.rint(j / s).astype(int), 0, R) + 1
         keep = Md[ca[:, None], cb[None, :]]
         II, JJ = np.nonzero(keep)
-        if len(II) > _MAX_NODES:
-            raise FloatingPointError(
-                f"the two-input lattice would need {len(II)} nodes (slowly decaying tilted "
-                "characteristic function); use a wider network or a larger sigma_b")
         Uu = delta * np.stack([i[II], j[JJ]], 1)
         ph = self._phi(J, g, p, m, Uu @ A.T)
         wt = np.where(j[JJ] > 0, 2.0, 1.0) * delta**2
@@ -244,9 +293,10 @@ class TwoInputTheory:
     def _finish(self, tab, val, absum, fJ):
         pJ = val / (4 * math.pi**2 * math.sqrt(tab["detH"]))
         err = (1e2 * np.finfo(float).eps * absum + tab["tail"]) / np.maximum(np.abs(val), 1e-300)
+        pos = pJ > 0  # not resolved (below the rounding/truncation floor): -inf, error inf
         with np.errstate(divide="ignore", invalid="ignore"):
-            lp = tab["W0"] - fJ + np.log(pJ)
-        return lp, err
+            lp = np.where(pos, tab["W0"] - fJ + np.log(np.where(pos, pJ, 1.0)), -np.inf)
+        return lp, np.where(pos, err, np.inf)
 
     def _density_block(self, J, fs):
         """log p at the points fs (shape (P, 2)) using one tilt J."""
@@ -306,12 +356,14 @@ class TwoInputTheory:
         lp0, e0 = self.log_density(np.zeros((1, 2)))
         return lp0[0] - lp, e + e0[0]
 
-    def grid_log_density(self, f1, f2, *, progress=None):
+    def grid_log_density(self, f1, f2, *, progress=None, dmax: float = _DMAX):
         """log p and its estimated error on the tensor grid f1 x f2 (shape (len(f1), len(f2))).
 
         The grid is cut recursively into rectangles whose corners lie within whitened distance
-        3 of the tilted mean at the saddle point of the rectangle's centre; each rectangle is
-        one lattice table and two matrix products.
+        ``dmax`` (default 3) of the tilted mean at the saddle point of the rectangle's centre;
+        each rectangle is one lattice table and two matrix products. A larger ``dmax`` means
+        fewer, finer tables and an accuracy relative to p at the block centre rather than at
+        each point (enough for integrals of p).
         """
         f1 = np.asarray(f1, dtype=float)
         f2 = np.asarray(f2, dtype=float)
@@ -325,8 +377,8 @@ class TwoInputTheory:
             _, m, Hs = self.w.evaluate(J)
             A = np.linalg.cholesky(np.linalg.inv(Hs))
             corners = np.array([[f1[x], f2[y]] for x in (a, b - 1) for y in (c, d - 1)])
-            dmax = float(np.max(np.linalg.norm((corners - m) @ A, axis=1)))
-            if dmax > _DMAX and (b - a > 1 or d - c > 1):
+            dist = float(np.max(np.linalg.norm((corners - m) @ A, axis=1)))
+            if dist > dmax and (b - a > 1 or d - c > 1):
                 ext1 = np.linalg.norm(np.array([f1[b - 1] - f1[a], 0.0]) @ A)
                 ext2 = np.linalg.norm(np.array([0.0, f2[d - 1] - f2[c]]) @ A)
                 if (ext1 >= ext2 and b - a > 1) or d - c == 1:
@@ -336,7 +388,7 @@ class TwoInputTheory:
                     h = (c + d) // 2
                     stack += [(a, b, c, h), (a, b, h, d)]
                 continue
-            lp[a:b, c:d], err[a:b, c:d] = self._density_grid(J, f1[a:b], f2[c:d], dmax)
+            lp[a:b, c:d], err[a:b, c:d] = self._density_grid(J, f1[a:b], f2[c:d], dist)
             if progress is not None:
                 progress((b - a) * (d - c))
         return lp, err
