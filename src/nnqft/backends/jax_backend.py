@@ -46,9 +46,9 @@ converted to float64 and every sum over networks is float64, carried across sub-
 the block and across blocks by :meth:`nnqft.accumulate.MomentSums.merge`. Inside a sub-batch the
 networks are summed in an order fixed by its size (:func:`_contract_rows`, :func:`_tree_sum`,
 groups of 256 networks one after the other), never by one long XLA reduction or contraction,
-whose order XLA's CPU runtime makes depend on the number of threads the process may use. float64 arithmetic is
-switched on only inside this module's calls (``jax.enable_x64`` context, thread-local), so the
-rest of a program's JAX configuration is untouched.
+whose order XLA's CPU runtime makes depend on the number of threads the process may use.
+float64 arithmetic is switched on only inside this module's calls (``jax.enable_x64`` context,
+thread-local), so the rest of a program's JAX configuration is untouched.
 """
 
 from __future__ import annotations
@@ -416,8 +416,9 @@ def _vector_sampler(activation: str, widths: tuple[int, ...], weight_law: str, n
 # splits (it splits the contracted axis only when every thread gets at least 2 nr >= 8 of it,
 # nr >= 4 its register block width), added by a fixed binary tree of elementwise additions;
 # (ii) for outputs of more than _SMALL_OUT entries, one contraction over a group of at most
-# _GROUP = 256 rows (splitting it would need a thread pool of more than max(a, b) / nr >= 64
-# threads); (iii) groups added one after the other.
+# _GROUP = 256 rows (max(a, b) > 256 and, up to order 8, min(a, b) >= 16 there: Eigen would
+# split it only with a pool of more than max(a, b) / nr > 32 threads, nr <= 8); (iii) groups
+# added one after the other. The orders 1-4 of 6 inputs take (i), orders 5-6 (ii).
 _CHUNK = 8
 _GROUP = 256
 _SMALL_OUT = 1 << 16
