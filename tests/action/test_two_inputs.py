@@ -1,8 +1,9 @@
 """Exact two-input density p(f1, f2) and action (nnqft.action.two) against independent truth.
 
 Checks here: the identity p = exp(W(J) - J.f) p_J(f) for two different tilts J (different
-whitening, ranges and phases), the CLI contract, and the refusals of singular cases. Moments,
-normalisation and the one-input marginal are not yet tested (docs/action.md section 4).
+whitening, lattices and phases), the CLI contract, and the refusals of singular cases.
+Normalisation, moments, the one-input marginal, sampled networks and the relu singular masses:
+tests/action/test_two_accuracy.py (docs/action.md section 4).
 """
 
 import json
@@ -55,3 +56,13 @@ def test_cli_two_inputs_json_and_refusal(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "line" in err and len(err.strip().splitlines()) == 1
+
+
+def test_symmetries_swap_and_parity():
+    # exchanging the inputs exchanges f1 and f2; erf is odd, so p(-f) = p(f) (the tilts and
+    # lattices at f, swapped f and -f all differ)
+    f = np.array([[0.8, -0.4]])
+    lp = TwoInputTheory(NET, X).log_density(f)[0]
+    lp_swap = TwoInputTheory(NET, X[::-1]).log_density(f[:, ::-1])[0]
+    lp_neg = TwoInputTheory(NET, X).log_density(-f)[0]
+    assert abs(lp - lp_swap)[0] < 1e-10 and abs(lp - lp_neg)[0] < 1e-10

@@ -15,10 +15,13 @@ t = A u, u in delta Z^2, with A the lower-triangular Cholesky factor of W''(J)^-
 coordinates: t.W''(J) t = |u|^2). The integrand is analytic, so the lattice sum is exact up to
 aliasing: it equals sum_n p~_J(D + 2 pi n / delta), p~_J the whitened tilted density and
 D = A^T (f - m_J); delta = 2 pi / (2 |D|max + L0) keeps the images at least L0 = 14 whitened
-units away. Lattice nodes where |phi_J| < 1e-17 are dropped: the significant set (a strip along
-the direction where the bias gives no damping and the integrand decays only like |u|^-N, a disc
-for sigma_b = 0) is found on a lattice four times coarser, grown ring by ring until a whole ring
-is below the threshold, and dilated by one coarse cell. Because A is triangular, u.D =
+units away. The integrand matters on a strip along the direction where the bias gives no damping
+and it decays only like |u|^-N (a disc for sigma_b = 0): the significant set is found on a lattice
+four times coarser, grown ring by ring (beyond the fourth ring only next to significant nodes of
+the previous ring) until the estimated tail mass beyond the ring is below 1e-12; coarse cells are
+then dropped, smallest first, while their total mass stays below 5e-12 (the full mass is
+~ 2 pi), and the fine lattice is evaluated on the rest dilated by one coarse cell. Tail and
+dropped mass go into the reported error. Because A is triangular, u.D =
 u1 (A11 (f1 - m1) + A21 (f2 - m2)) + u2 A22 (f2 - m2), so on a tensor grid of f the lattice sum
 factorises into two matrix products (the whole grid block at the cost of a few points).
 
@@ -26,8 +29,8 @@ The tilted characteristic function uses the neuron rule of
 :class:`nnqft.action.multi.MultiInputW` (pre-activations of rank <= d_in + 1) in a compressed
 form at refine = 1: erf/tanh at rank 2 with 16 angular nodes per arc and 32 radial nodes (2560
 nodes, against 7680 for the moment engine), cos with 48 Gauss-Hermite nodes and 42 phases
-(2016 against 7872). refine = 2 uses the full rules, half the lattice spacing and a threshold
-1e-20: the difference is the accuracy estimate (measured in tests/action/test_two_inputs.py).
+(2016 against 7872). refine = 2 uses the full rules, half the lattice spacing and
+10x smaller mass budgets: the difference is the accuracy estimate (docs/action.md section 4).
 
 Several points can share one tilt J (``block``): the identity is exact for any J, and p_J(f)
 stays O(1e-3) or more while f is within 3 whitened units of m_J, so a grid is cut into blocks of
@@ -124,8 +127,8 @@ class TwoInputTheory:
         (log singularity on the diagonal), a singular 2x2 kernel.
     X : array_like, shape (2, d_in)
     refine : int
-        1 (default) or 2: full neuron rules, half the lattice spacing, threshold 1e-20
-        (accuracy estimates).
+        1 (default) or 2: full neuron rules, half the lattice spacing, 10x smaller tail and
+        dropped-mass budgets (accuracy estimates).
     nodes_refine : bool
         With refine = 2: also use the full neuron rules (False: refine the t lattice only).
     """
