@@ -438,7 +438,7 @@ def _tree_sum(x):
 
 
 def _contract_rows(A, B):
-    """A^T B for A (R, a), B (R, b), R a multiple of _CHUNK and at most _GROUP, in a fixed
+    """A^T B for A (R, a), B (R, b), R a multiple of _CHUNK, in a fixed
     order (comment above)."""
     R, a = A.shape
     b = B.shape[1]
@@ -452,10 +452,11 @@ def _contract_rows(A, B):
 @lru_cache(maxsize=64)
 def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_law: str,
                    n_x: int, estimator: str, orders: tuple[int, ...], dtype: str, S: int,
-                   n_sub: int, d_out: int = 1):
+                   n_sub: int, d_out: int = 1, group: int = _GROUP):
     """The jit-compiled block function ``(key, X, shift, sw, sb, n_valid) -> sums`` (cached).
 
-    Returns (tuple of float64 order sums in ``orders``, w_sum, w2_sum, w_max).
+    Returns (tuple of float64 order sums in ``orders``, w_sum, w2_sum, w_max). ``group`` (a
+    multiple of _CHUNK): networks per group of the fixed summation order (see _CHUNK).
     """
     d_out = d_out if estimator == "raw" else 1  # conditional: the outputs are integrated out
     m = n_x * d_out if estimator == "raw" else n_x * (n_x + 1) // 2
@@ -465,7 +466,7 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
                                d_out=d_out)
 
     def group_sums(V):
-        """Sums over the rows of one group (at most _GROUP rows, a multiple of _CHUNK)."""
+        """Sums over the rows of one group (at most ``group`` rows, a multiple of _CHUNK)."""
         out = []
         cache = {}
 
@@ -493,19 +494,19 @@ def block_function(activation: str, widths: tuple[int, ...], d_in: int, weight_l
 
     def sums_of(V):
         """Sums over the networks of a sub-batch in an order fixed by its size (docs/backends.md,
-        "What is guaranteed"): its full groups of _GROUP rows one after the other, then the
+        "What is guaranteed"): its full groups of ``group`` rows one after the other, then the
         rest, padded with zero rows to a multiple of _CHUNK."""
         n = V.shape[0]
-        full, rest = divmod(n, _GROUP)
+        full, rest = divmod(n, group)
         acc = None
         if full:
-            acc = group_sums(V[:_GROUP])
+            acc = group_sums(V[:group])
         if full > 1:
             acc = jax.lax.fori_loop(
                 1, full, lambda g, c: add(c, group_sums(
-                    jax.lax.dynamic_slice_in_dim(V, g * _GROUP, _GROUP))), acc)
+                    jax.lax.dynamic_slice_in_dim(V, g * group, group))), acc)
         if rest:
-            R = V[full * _GROUP:]
+            R = V[full * group:]
             pad = -rest % _CHUNK
             if pad:
                 R = jnp.concatenate([R, jnp.zeros((pad, V.shape[1]), V.dtype)])
@@ -587,9 +588,12 @@ def _dispatch(plan, b: int):
     """Launch block ``b`` on the device (asynchronously); returns (count, device result)."""
     n, S, n_sub = _block_setup(plan, b)
     net, X = plan.network, plan.inputs
+    # groups of _GROUP networks on a CPU (see _CHUNK); an accelerator's runtime does not size
+    # its sums by host threads, and one group per sub-batch spares it a loop of small kernels
+    group = _GROUP if _platform() == "cpu" else -(-S // _CHUNK) * _CHUNK
     fn = block_function(net.activation, tuple(net.widths), net.d_in, net.weight_law, X.shape[0],
                         plan.estimator, plan.accumulated_orders, plan.dtype, S, n_sub,
-                        _sampled_outputs(plan))
+                        _sampled_outputs(plan), group)
     shift = plan.shift if plan.estimator == "conditional" else np.zeros(1)
     out = fn(block_key(plan.seed, net.content_hash(), b), jnp.asarray(X, jnp.float64),
              jnp.asarray(shift, jnp.float64), jnp.float64(net.sigma_w),
