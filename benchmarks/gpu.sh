@@ -8,7 +8,8 @@
 #    (PYTHONPATH), so no build or network access is needed when JAX is already there.
 # 2. Runs the jax backend's z-score tests against the exact engine on that device.
 # 3. Runs benchmarks/gpu_check.py (networks/s, device memory, bit identity, fraction of peak)
-#    and writes OUTDIR/gpu.json (default benchmarks/results) with the device name.
+#    and writes OUTDIR/gpu.json (default benchmarks/results) with the device name; then the
+#    block-size sweep (OUTDIR/gpu_blocks.json).
 #
 # --smoke: tiny sizes on whatever device JAX has, no install (test this script on a CPU with
 # JAX_PLATFORMS=cpu). Environment: PYTHON (default python3).
@@ -50,5 +51,7 @@ if ! "$PY" -c "import json, sys; sys.exit(0 if json.load(open('$OUTDIR/gpu.json'
   XLA_FLAGS="--xla_gpu_deterministic_ops=true ${XLA_FLAGS:-}" \
     "$PY" benchmarks/gpu_check.py $SMOKE --bits-only --out "$OUTDIR/gpu_bits_deterministic.json"
 fi
-echo "gpu.sh: wrote $OUTDIR/gpu.json and $OUTDIR/gpu_tests.log (tests exit status $tests)"
+# networks/s against the block size (docs/backends.md, "Block size on the GPU")
+"$PY" benchmarks/gpu_check.py $SMOKE --block-sweep --out "$OUTDIR/gpu_blocks.json"
+echo "gpu.sh: wrote $OUTDIR/gpu.json, $OUTDIR/gpu_blocks.json and $OUTDIR/gpu_tests.log (tests exit status $tests)"
 exit "$tests"

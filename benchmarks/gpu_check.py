@@ -77,8 +77,8 @@ def _inputs(net):
     return HMS_ERF[::2] if net.d_out > 1 else HMS_ERF
 
 
-def _rate(net, M, orders, estimator, dtype):
-    plan = make_plan(net, _inputs(net), orders, M, 0, estimator, None, "jax", dtype)
+def _rate(net, M, orders, estimator, dtype, block_size=None):
+    plan = make_plan(net, _inputs(net), orders, M, 0, estimator, block_size, "jax", dtype)
     compute_block(plan, 0)  # compile
     t0 = time.perf_counter()
     # chunks of 32 blocks: all launched before any result is fetched (docs/backends.md)
@@ -86,6 +86,27 @@ def _rate(net, M, orders, estimator, dtype):
     wall = time.perf_counter() - t0
     finalize(plan, blocks, warn=False)
     return M / wall, plan
+
+
+def _block_sweep(args, wide, deep) -> list:
+    """Networks/s against the block size: what a block's fixed cost (one device call per
+    block, its sums fetched to the host) takes from the rate at the default cap of 4096."""
+    rows = []
+    sizes = (256, 1024, 4096) if args.smoke else (4096, 16384, 65536, 262144)
+    for label, net, orders, est, M in [
+        ("erf N=1000, 6 inputs, raw, 4-point", wide, (4,), "raw", 2**12 if args.smoke else 2**22),
+        ("erf depth 4 N=1000, 6 inputs, conditional, orders 2-6", deep, (2, 4, 6),
+         "conditional", 2**11 if args.smoke else 2**21),
+    ]:
+        for dtype in ("float64", "float32"):
+            for b in sizes:
+                rate, plan = _rate(net, M, orders, est, dtype, block_size=b)
+                row = {"benchmark": label, "dtype": dtype, "networks": M, "block_size": b,
+                       "blocks": plan.n_blocks, "networks_per_s": rate,
+                       "peak_device_bytes": _peak_bytes()}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
 
 
 def _peak_bytes():
@@ -99,6 +120,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (test this script on a CPU)")
     ap.add_argument("--bits-only", action="store_true", help="only the bit-identity check")
+    ap.add_argument("--block-sweep", action="store_true",
+                    help="only networks/s against the block size (default cap 4096 and larger)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gpu.json"))
     args = ap.parse_args()
     warnings.simplefilter("ignore", nq.HeavyTailWarning)
@@ -115,6 +138,11 @@ def main() -> int:
     wide = nq.Network("erf", width=1000)
     deep = nq.Network("erf", width=1000, depth=4)
     res["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+    if args.block_sweep:
+        res["block_sweep"] = _block_sweep(args, wide, deep)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(res, indent=2, default=str) + "\n")
+        return 0
     if not args.bits_only:
         _throughput(args, res, peaks, wide, deep)
     # bits: identical whatever the chunking on this device

@@ -44,6 +44,24 @@ def test_correlators_monte_carlo_json(capsys):
     assert obj["connected"] == c.connected(6).tolist()
 
 
+def test_correlators_block_size(capsys):
+    """--block-size reaches the sampler: the numbers equal the Python API's with that block
+    size, the JSON records it, and another block size gives other draws (blocks are the unit
+    of seeding), so the option cannot be silently ignored."""
+    argv = ["correlators", "--net", "erf", "--width", "4", "--inputs", "[0.1, 0.5]", "--order",
+            "4", "--networks", "1000", "--seed", "2", "--json", "--quiet"]
+    status, out, _ = run_cli(capsys, *argv, "--block-size", "10")
+    assert status == 0
+    obj = json.loads(out)
+    assert obj["block_size"] == 10
+    c = nq.estimate_correlators(nq.Network("erf", width=4), [0.1, 0.5], orders=(4,),
+                                n_networks=1000, seed=2, block_size=10)
+    assert obj["connected"] == c.connected(4).tolist()
+    status, out, _ = run_cli(capsys, *argv)
+    default = json.loads(out)
+    assert default["block_size"] == 15 and default["connected"] != obj["connected"]
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [
@@ -61,6 +79,8 @@ def test_correlators_monte_carlo_json(capsys):
         ([], "exactly one of"),
         (["--exact", "--networks", "10"], "exactly one of"),
         (["--no-such-option"], "no-such-option"),
+        (["--networks", "640", "--block-size", "0"], "--block-size"),
+        (["--exact", "--block-size", "10"], "--block-size"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, args, needle):

@@ -58,6 +58,11 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default=None,
               help="Monte Carlo precision of the forward pass [default: float64]; float32 needs "
                    "--backend jax. Sums over networks are float64 always.")
+@click.option("--block-size", type=int, default=None,
+              help="Monte Carlo: networks per block [default: floor(M/64), at most 4096, so >= "
+                   "64 jackknife batches]. Blocks are the unit of seeding, so a different block "
+                   "size gives different draws; on a GPU, larger blocks (16384-65536) are up "
+                   "to 3-5x faster for one-layer nets (docs/backends.md).")
 @outputs_option
 @click.option("--entry", default=None,
               help="With --outputs: print only this entry, a JSON list of [input_index, "
@@ -65,7 +70,8 @@ def kernel(activation, depth, sigma_w, sigma_b, inputs, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, order, method,
-                exact, n_networks, seed, estimator, backend, dtype, outputs, entry, as_json, quiet):
+                exact, n_networks, seed, estimator, backend, dtype, block_size, outputs, entry,
+                as_json, quiet):
     """Full and connected n-point functions over sorted input tuples.
 
     With --outputs n the tuples are sorted tuples of [input_index, output_index] pairs
@@ -87,9 +93,12 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
         order = len(points)
     if order < 2 or order % 2 or order > MAX_ORDER:
         raise InputError(f"--order must be an even integer from 2 to {MAX_ORDER}, got {order}")
-    if method != "monte-carlo" and (backend is not None or dtype is not None):
-        raise InputError(f"--backend and --dtype apply to Monte Carlo (--networks M), not "
-                         f"--method {method}")
+    if method != "monte-carlo" and (backend is not None or dtype is not None
+                                    or block_size is not None):
+        raise InputError(f"--backend, --dtype and --block-size apply to Monte Carlo "
+                         f"(--networks M), not --method {method}")
+    if block_size is not None and block_size < 1:
+        raise InputError(f"--block-size must be a positive integer, got {block_size}")
     if n_networks is not None and n_networks < 64:
         raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
                          f"of networks), got {n_networks}")
@@ -112,7 +121,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     else:
         c = estimate_correlators(net, X, orders=(order,), n_networks=n_networks, seed=seed,
                                  estimator=estimator, progress=not quiet, backend=backend,
-                                 dtype=dtype)
+                                 dtype=dtype, block_size=block_size)
     out = {
         "order": order,
         "tuples": c.tuples(order),
@@ -127,7 +136,7 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
     }
     if method == "monte-carlo":
         out["estimator"] = c.estimator
-        out.update({k: c.meta.get(k) for k in ("backend", "dtype", "device")})
+        out.update({k: c.meta.get(k) for k in ("backend", "dtype", "device", "block_size")})
         out["diagnostics"] = c.meta.get("heavy_tail")
         out["heavy_tail_check"] = c.meta.get("heavy_tail_check")
     elif exact:  # how the exact engine got its numbers and their estimated relative error
