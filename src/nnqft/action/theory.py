@@ -160,14 +160,7 @@ class OneInputTheory:
         sgn, t = np.sign(phi), np.abs(phi)
         R = self.j_radius
         lo = np.zeros_like(t)
-        hi = np.full_like(t, R if np.isfinite(R) else 0.0)
-        if not np.isfinite(R):  # bracket by doubling
-            hi = np.maximum(2 * t / self.G2, 1e-300)
-            for _ in range(2000):
-                bad = self.W(hi, 1) < t
-                if not bad.any():
-                    break
-                hi = np.where(bad, 2 * hi, hi)
+        hi = np.full_like(t, R) if np.isfinite(R) else self._bracket_by_doubling(t)
         J = np.minimum(t / self.G2, 0.5 * (lo + hi))
         # iterate only on the points not yet converged (t = 0 is J = 0)
         act = np.flatnonzero(t > 0)
@@ -190,6 +183,16 @@ class OneInputTheory:
             raise RuntimeError("Newton iteration for W'(J) = phi did not converge")
         return sgn * np.where(t == 0, 0.0, J)
 
+    def _bracket_by_doubling(self, t: np.ndarray) -> np.ndarray:
+        """Upper ends J >= 0 with W'(J) >= t (W entire: start at 2 t / G2, double until)."""
+        hi = np.maximum(2 * t / self.G2, 1e-300)
+        for _ in range(2000):
+            bad = self.W(hi, 1) < t
+            if not bad.any():
+                break
+            hi = np.where(bad, 2 * hi, hi)
+        return hi
+
     def gamma(self, phi) -> np.ndarray:
         """Gamma(phi) - Gamma(0) = J* phi - W(J*) (Gamma(0) = -W(0) = 0)."""
         phi = np.atleast_1d(np.asarray(phi, dtype=float))
@@ -209,12 +212,7 @@ class OneInputTheory:
         if np.isfinite(self.j_radius):
             hi = np.full_like(t, self.j_radius * (1 - 1e-12))
         else:
-            hi = np.maximum(2 * t / self.G2, 1e-300)
-            for _ in range(2000):
-                bad = self.W(hi, 1) < t
-                if not bad.any():
-                    break
-                hi = np.where(bad, 2 * hi, hi)
+            hi = self._bracket_by_doubling(t)
         g = (math.sqrt(5) - 1) / 2
 
         def f(j):
