@@ -144,9 +144,9 @@ def test_chi_square_against_sampled_networks():
 def test_chi_square_against_sampled_networks_other(act, sum_tol):
     """The same chi-square test (seed 0, 200000 networks) for tanh and cos (10-20 s each).
 
-    cos: S at refine = 1 is accurate only to ~ 2e-6 at the 4 sigma corner (the Gauss-Hermite
-    rule in the first-layer weight, docs/action.md section 4), i.e. p to 2e-6 relative there and
-    far less in the bulk. A chi-square at 2e5 samples resolves a relative deviation of a cell
+    cos: log p at refine = 1 is accurate only to ~ 4e-6 (the Gauss-Hermite rule in the
+    first-layer weight, docs/action.md section 4; ~ 2e-6 in S at 4 sigma against the refined
+    rule), i.e. p to ~ 4e-6 relative. A chi-square at 2e5 samples resolves a relative deviation of a cell
     probability of order (n p_cell)^(-1/2) >= 2e5^(-1/2) ~ 2e-3, three orders of magnitude above,
     so that limit does not matter here. Its heavier tails (conditional variances up to
     sigma_b^2 + 2 sigma_w^2) still leave < 1e-10 of mass beyond 9 sigma_i (normalisation in
