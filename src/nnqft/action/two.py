@@ -32,6 +32,10 @@ nodes, against 7680 for the moment engine), cos with 96 Gauss-Hermite nodes and 
 (4032 against 7872; 48 nodes left errors of 2e-5 in S at |f_i| = 4 sigma_i). refine = 2 uses
 the full rules (cos: 128 nodes and 82 phases), half the lattice spacing and
 10x smaller mass budgets: the difference is the accuracy estimate (docs/action.md section 4).
+Known limit (cos): the Gauss-Hermite rule in w under-resolves the characteristic function at
+large |t|, so log p(0) is off by about 4e-6 with 96 nodes and 1.4e-6 with 128 (the
+differences from 128 to 256 nodes fall like n^-3.5); S is then accurate to about 4e-6, and the
+reported per-point error, which counts lattice tails and rounding only, does not see this.
 
 Several points can share one tilt J (``block``): the identity is exact for any J, and p_J(f)
 stays O(1e-3) or more while f is within 3 whitened units of m_J, so a grid is cut into blocks of
