@@ -153,6 +153,14 @@ def _two_inputs(net, X, phi, check_accuracy):
         i = int(np.argmax(bad))
         raise ValueError(f"phi = {phi[i].tolist()} is outside the range where the density is "
                          f"resolvable (estimated error of S: {err[i]:.2g})")
+    if net.activation == "gauss":  # no tilt: J = 0 for every point, Gamma does not exist
+        try:
+            effective_action(net, X, phi)
+        except GammaUndefinedError as exc:
+            note = str(exc)
+        meta = {"mode": "untilted-2d", "method": "2-d Fourier inversion at J = 0 (no tilt: "
+                "W(J) is infinite for J != 0)"}
+        return S, err, None, note, float(np.max(err)), meta
     G = effective_action(net, X, phi)
     meta = {"mode": "tilted-2d", "method": "saddle-shifted 2-d Fourier inversion"}
     return S, err, G, "", float(np.max(err)), meta

@@ -22,11 +22,18 @@ __all__ = ["MultiInputW", "effective_action", "solve_J"]
 
 
 class MultiInputW:
-    """W(J), its gradient and Hessian on k inputs (one hidden layer, normal last layer)."""
+    """W(J), its gradient and Hessian on k inputs (one hidden layer, normal last layer).
 
-    def __init__(self, net: Network, X, *, nodes: int | None = None):
+    gauss-net is refused (W infinite for J != 0) unless ``allow_gauss``: then only J = 0 is
+    evaluated (W = 0, gradient 0, Hessian the kernel), for the untilted Fourier inversion.
+    """
+
+    def __init__(self, net: Network, X, *, nodes: int | None = None, allow_gauss: bool = False):
         check_network(net)
-        if net.activation == "gauss":
+        # gauss-net: W is finite only at J = 0; allow_gauss keeps the neuron rule for the
+        # untilted characteristic function (nnqft.action.two), and evaluate refuses J != 0
+        self.gauss = net.activation == "gauss"
+        if self.gauss and not allow_gauss:
             raise GammaUndefinedError(
                 "Gamma does not exist for gauss-net: W(J) is infinite for every real J != 0 "
                 "(log-normal hidden units)")
@@ -54,6 +61,9 @@ class MultiInputW:
     def evaluate(self, J):
         """(W, gradient, Hessian) at J, or None outside relu's domain of finiteness."""
         J = np.asarray(J, dtype=float)
+        if self.gauss and np.any(J != 0):
+            raise GammaUndefinedError(
+                "W(J) of gauss-net is infinite for every real J != 0 (log-normal hidden units)")
         g = J @ self.H
         out = self._F(g)
         if out is None:

@@ -51,7 +51,7 @@ import numpy as np
 from ..moments import quadrature_rule
 from ..networks import Network
 from .multi import MultiInputW, solve_J
-from .theory import GammaUndefinedError, SingularDensityError, check_network
+from .theory import SingularDensityError, check_network
 
 __all__ = ["TwoInputTheory", "relu_singular_parts"]
 
@@ -140,10 +140,7 @@ class TwoInputTheory:
 
     def __init__(self, net: Network, X, *, refine: int = 1, nodes_refine: bool = True):
         check_network(net)
-        if net.activation == "gauss":
-            raise GammaUndefinedError(
-                "the two-input density of gauss-net is not implemented: W(J) is infinite for "
-                "every real J != 0, so there is no saddle-point tilt")
+        self.gauss = net.activation == "gauss"
         if net.last_width < 2:
             raise SingularDensityError(
                 "the two-input density is singular on the diagonal for N = 1 (f1 - f2 = "
@@ -151,10 +148,17 @@ class TwoInputTheory:
         self.refine = int(refine)
         self.t_refine = self.refine
         self.eps = _EPS_SUM if self.refine == 1 else _EPS_SUM * 0.1
-        self.w = MultiInputW(net, X)
+        # gauss-net: no tilt (W infinite for J != 0), J = 0 only; rule: Gauss-Hermite in the
+        # rank-2 pre-activations, 64 nodes per axis (refine = 2: 96)
+        self.w = MultiInputW(net, X, allow_gauss=True,
+                             nodes=(96 if self.refine == 2 and nodes_refine else None)
+                             if self.gauss else None)
         if self.w.k != 2:
             raise ValueError(f"TwoInputTheory takes exactly two inputs, got {self.w.k}")
-        if self.refine == 1 or not nodes_refine:
+        if self.gauss:  # drop the Gauss-Hermite nodes of weight < 1e-17 (~1/3 are kept)
+            keep = self.w.logw > math.log(1e-17)
+            self.w.H, self.w.logw = self.w.H[:, keep], self.w.logw[keep]
+        elif self.refine == 1 or not nodes_refine:
             self._compress_rule(net)
         elif net.activation == "cos":  # refined cos rule: 128 Gauss-Hermite nodes, 82 phases
             rule = quadrature_rule(net, self.w.X, max_order=80, nodes=128)
@@ -356,9 +360,11 @@ class TwoInputTheory:
         f = np.atleast_2d(np.asarray(f, dtype=float))
         labels = np.arange(len(f)) if block is None else np.asarray(block)
         lp, err = np.empty(len(f)), np.empty(len(f))
+        if self.gauss:  # no tilt exists: J = 0 for every point, one lattice table
+            labels = np.zeros(len(f), dtype=int)
         for lab in np.unique(labels):
             sel = labels == lab
-            J = solve_J(self.w, f[sel].mean(axis=0))
+            J = np.zeros(2) if self.gauss else solve_J(self.w, f[sel].mean(axis=0))
             lp[sel], err[sel] = self._density_block(J, f[sel])
         return lp, err
 
@@ -385,12 +391,12 @@ class TwoInputTheory:
         while stack:
             a, b, c, d = stack.pop()
             centre = np.array([(f1[a] + f1[b - 1]) / 2, (f2[c] + f2[d - 1]) / 2])
-            J = solve_J(self.w, centre)
+            J = np.zeros(2) if self.gauss else solve_J(self.w, centre)
             _, m, Hs = self.w.evaluate(J)
             A = np.linalg.cholesky(np.linalg.inv(Hs))
             corners = np.array([[f1[x], f2[y]] for x in (a, b - 1) for y in (c, d - 1)])
             dist = float(np.max(np.linalg.norm((corners - m) @ A, axis=1)))
-            if dist > dmax and (b - a > 1 or d - c > 1):
+            if dist > dmax and (b - a > 1 or d - c > 1) and not self.gauss:
                 ext1 = np.linalg.norm(np.array([f1[b - 1] - f1[a], 0.0]) @ A)
                 ext2 = np.linalg.norm(np.array([0.0, f2[d - 1] - f2[c]]) @ A)
                 if (ext1 >= ext2 and b - a > 1) or d - c == 1:
