@@ -37,6 +37,13 @@ large |t|, so log p(0) is off by about 4e-6 with 96 nodes and 1.4e-6 with 128 (t
 differences from 128 to 256 nodes fall like n^-3.5); S is then accurate to about 4e-6, and the
 reported per-point error, which counts lattice tails and rounding only, does not see this.
 
+gauss-net: W(J) is infinite for every real J != 0, but the identity holds at J = 0, where the
+untilted characteristic function is finite for real t; all points then share J = 0 (one table,
+lattice sized to their largest whitened radius), with a Gauss-Hermite neuron rule in the rank-2
+pre-activations (64 nodes per axis, refine = 2: 96, nodes of weight < 1e-17 dropped). Accurate
+in the bulk; the error relative to p grows like p(0) / p(f), so S is resolved (error < 1e-3)
+while p(f) / p(0) >~ 1e-9 (docs/action.md section 4).
+
 Several points can share one tilt J (``block``): the identity is exact for any J, and p_J(f)
 stays O(1e-3) or more while f is within 3 whitened units of m_J, so a grid is cut into blocks of
 whitened radius <= 3 with one lattice table each (:meth:`TwoInputTheory.grid_action`).
@@ -127,7 +134,9 @@ class TwoInputTheory:
     Parameters
     ----------
     net : Network
-        depth 1, normal last layer, N >= 2; erf, tanh or cos. Refused: gauss (no tilt), relu
+        depth 1, normal last layer, N >= 2; erf, tanh, cos or gauss. gauss-net has no tilt
+        (W infinite for J != 0): every point uses J = 0 and one lattice table, so the relative
+        error grows like p(0) / p(f) in the tails (docs/action.md section 4). Refused: relu
         (singular parts on lines, masses in the message: :func:`relu_singular_parts`), N = 1
         (log singularity on the diagonal), a singular 2x2 kernel.
     X : array_like, shape (2, d_in)
