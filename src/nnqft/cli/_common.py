@@ -149,7 +149,8 @@ def build_network(activation, width, depth, sigma_w, sigma_b, weight_law, d_in):
 
 
 def resolve_method(method, exact, n_networks) -> str:
-    """The correlator method from --method, --exact (alias) and --networks (implies Monte Carlo)."""
+    """The correlator method from --method, --exact (alias) and --networks (implies Monte Carlo,
+    at least 64 networks: the error bars come from 64 jackknife batches)."""
     if exact and n_networks is not None:
         raise InputError("give exactly one of --exact (= --method exact) or --networks M "
                          "(= --method monte-carlo)")
@@ -162,6 +163,9 @@ def resolve_method(method, exact, n_networks) -> str:
         if method not in (None, "monte-carlo"):
             raise InputError(f"--networks M means Monte Carlo; it cannot be combined with "
                              f"--method {method}")
+        if n_networks < 64:
+            raise InputError(f"--networks must be at least 64 (the error bars come from 64 "
+                             f"batches of networks), got {n_networks}")
         return "monte-carlo"
     if method is None:
         raise InputError("give exactly one of --method exact|one-over-n|monte-carlo, --exact or "

@@ -184,9 +184,6 @@ def _input_space_bridge(net, X, method, n_networks, seed, estimator, order, cuto
     L = parse_cutoff(cutoff)
     if L is None or math.isinf(L):
         raise InputError(f"--cutoff: give a finite cutoff for the {where} (I_4 diverges at inf)")
-    if n_networks is not None and n_networks < 64:
-        raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
-                         f"of networks), got {n_networks}")
     ir = deep_ir_data(net, X, cutoff=L, method=method, cutoffs=_parse_list(cutoffs, "--cutoffs"),
                       sigma_ws=_parse_list(sigma_ws, "--sigma-ws"), n_networks=n_networks,
                       seed=seed, estimator=estimator, progress=not quiet)

@@ -99,9 +99,6 @@ def correlators(activation, width, depth, sigma_w, sigma_b, weight_law, inputs, 
                          f"(--networks M), not --method {method}")
     if block_size is not None and block_size < 1:
         raise InputError(f"--block-size must be a positive integer, got {block_size}")
-    if n_networks is not None and n_networks < 64:
-        raise InputError(f"--networks must be at least 64 (the error bars come from 64 batches "
-                         f"of networks), got {n_networks}")
     if exact and net.depth > 1:
         from ..deep.relu_exact import exact_relu_correlators
 
