@@ -103,10 +103,26 @@ class ActionResult:
                    accuracy=float(ds.attrs["accuracy"]), meta=json.loads(ds.attrs["meta"]))
 
 
+def _checked_action(theory_cls, net, X, pts, check_accuracy):
+    """(theory, S, err) at ``pts``; err widened by a refined rule; refuses unresolvable points."""
+    th = theory_cls(net, X)
+    S, err = th.action(pts)
+    if check_accuracy:  # a second, refined rule everywhere
+        S2, _ = theory_cls(net, X, refine=2).action(pts)
+        err = np.maximum(err, np.abs(S2 - S))
+    bad = ~np.isfinite(S) | (err > RESOLVABLE)
+    if bad.any():
+        i = int(np.argmax(bad))
+        at = f"{pts[i]:g}" if pts.ndim == 1 else str(pts[i].tolist())
+        raise ValueError(f"phi = {at} is outside the range where the density is resolvable "
+                         f"(estimated error of S: {err[i]:.2g}; p(phi) ~ exp(-{S[i]:.3g}) "
+                         "relative to p(0))")
+    return th, S, err
+
+
 def _one_input(net, X, phi, check_accuracy):
-    th = OneInputTheory(net, X)
     p = phi[:, 0]
-    S, err = th.action(p)
+    th, S, err = _checked_action(OneInputTheory, net, X, p, check_accuracy)
     if th.mode == "rotated":
         method = "Fourier inversion on a rotated contour"
     elif net.activation == "gauss":
@@ -114,15 +130,6 @@ def _one_input(net, X, phi, check_accuracy):
     else:
         method = "saddle-shifted Fourier inversion"
     meta = {"mode": th.mode, "method": method}
-    if check_accuracy:  # a second, refined rule everywhere
-        S2, _ = OneInputTheory(net, X, refine=2).action(p)
-        err = np.maximum(err, np.abs(S2 - S))
-    bad = ~np.isfinite(S) | (err > RESOLVABLE)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"phi = {p[i]:g} is outside the range where the density is resolvable "
-                         f"(estimated error of S: {err[i]:.2g}; p(phi) ~ exp(-{S[i]:.3g}) "
-                         "relative to p(0))")
     note, G = "", None
     try:
         G = th.gamma(p)
@@ -143,16 +150,7 @@ def _two_inputs(net, X, phi, check_accuracy):
     from .multi import effective_action
     from .two import TwoInputTheory
 
-    th = TwoInputTheory(net, X)
-    S, err = th.action(phi)
-    if check_accuracy:
-        S2, _ = TwoInputTheory(net, X, refine=2).action(phi)
-        err = np.maximum(err, np.abs(S2 - S))
-    bad = ~np.isfinite(S) | (err > RESOLVABLE)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"phi = {phi[i].tolist()} is outside the range where the density is "
-                         f"resolvable (estimated error of S: {err[i]:.2g})")
+    _, S, err = _checked_action(TwoInputTheory, net, X, phi, check_accuracy)
     if net.activation == "gauss":  # no tilt: J = 0 for every point, Gamma does not exist
         try:
             effective_action(net, X, phi)
