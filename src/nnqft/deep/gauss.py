@@ -478,22 +478,37 @@ def _tanh_product_uniform(L, m, rtol: float = TANH_RTOL):
     lam = float(np.max(np.sum(L * L, axis=0)))
     if lam <= TANH_SMALL_EIG:
         return _tanh_rule(L, m)
-    # tolerance scale: the product's size without cancellations, |tanh(u_i)| ~ min(1, sd(u_i))
-    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
-    n_o, n_i = TANH_REFINE_START
-    prev = _tanh_rule(L, m, n_o, n_i)
+    return _refine(lambda n_o, n_i: _tanh_rule(L, m, n_o, n_i), TANH_REFINE_START, (1.5, 1.25),
+                   (TANH_MAX_GH_NODES, math.inf), _tanh_size(L, m), rtol,
+                   f"largest covariance eigenvalue {lam:.3g}")
+
+
+def _tanh_size(L, m) -> float:
+    """The product's size without cancellations, prod_i min(1, K_ii)^(m_i / 2) (|tanh(u_i)| ~
+    min(1, sd(u_i))): the scale of the tanh rules' tolerances."""
+    return math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
+
+
+def _refine(rule, counts, factors, caps, size: float, rtol: float, what: str) -> float:
+    """Two-rule error control: ``rule(*counts)`` with the node counts multiplied by ``factors``
+    (rounded up) until two successive values agree to ``rtol`` relative to max(|value|, size)
+    (absolute below :data:`TANH_ATOL`); the finer value is returned. Once the next step would
+    pass a count's cap in ``caps``, a change up to :data:`TANH_CAP_RTOL` is accepted (the change
+    bounds the coarser rule's error; the returned one is finer still) and a larger one raises
+    ``NumericalError`` (``what`` completes its message)."""
+    prev = rule(*counts)
     while True:
-        n_o, n_i = math.ceil(1.5 * n_o), math.ceil(1.25 * n_i)
-        cur = _tanh_rule(L, m, n_o, n_i)
+        counts = tuple(math.ceil(f * k) for f, k in zip(factors, counts, strict=True))
+        cur = rule(*counts)
         change = abs(cur - prev)
         if change <= max(rtol * max(abs(cur), size), TANH_ATOL):
             return cur
-        if 1.5 * n_o > TANH_MAX_GH_NODES:
+        if any(f * k > c for f, k, c in zip(factors, counts, caps, strict=True)):
             if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
-                return cur  # the change bounds the coarser rule's error; cur is finer still
+                return cur
             raise NumericalError(
-                f"tanh four-point quadrature did not converge (|change| {change:.1e} at {n_o} "
-                f"nodes, largest covariance eigenvalue {lam:.3g})",
+                f"tanh four-point quadrature did not converge (|change| {change:.1e} at "
+                f"{counts} nodes, {what})",
                 "use a smaller sigma_w or depth, or --method monte-carlo")
         prev = cur
 
@@ -716,7 +731,7 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
       :data:`TANH_PROBE_GL`, :data:`TANH_PROBE_BASE` nodes on the other outer axes; the first
       neighbours that agree to :data:`TANH_PROBE_SHARE` of the tolerance; the inner count one
       step further). The fine value is returned if the two full rules agree to ``rtol``
-      relative to max(|value|, size) (size: see :func:`_tanh_product_uniform`); otherwise
+      relative to max(|value|, size) (size: :func:`_tanh_size`); otherwise
       both are refined (outer x :data:`TANH_REFINE`, inner x 1.25; every axis changes between
       the two compared rules, so the change bounds the error of each) until an axis reaches
       its cap (:data:`TANH_GH_LIMIT` or :data:`TANH_MAX_GH_NODES` Gauss-Hermite nodes,
@@ -735,7 +750,7 @@ def _tanh_product_adaptive(L, m, rtol: float = TANH_RTOL):
                                _gh_count(1.4 * scale[0], TANH_GH_TABLE_14), True)
     if L.shape[1] == 2:
         return _tanh_product_polar(L, m, rtol)
-    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
+    size = _tanh_size(L, m)
 
     def tol(v, share=1.0):
         return max(share * rtol * max(abs(v), size), TANH_ATOL)
@@ -818,22 +833,8 @@ def _tanh_product_polar(L, m, rtol: float = TANH_RTOL):
     :data:`TANH_POLAR_START` until two successive rules agree to ``rtol`` relative to
     max(|value|, size); a change up to :data:`TANH_CAP_RTOL` accepted at
     :data:`TANH_POLAR_MAX`, else ``NumericalError``."""
-    size = math.prod(min(1.0, float(np.sum(L[i] ** 2))) ** (0.5 * m[i]) for i in range(len(m)))
-    n_a, n_r = TANH_POLAR_START
-    prev = _tanh_polar_rule(L, m, n_a, n_r)
-    while True:
-        n_a, n_r = math.ceil(1.5 * n_a), math.ceil(1.5 * n_r)
-        cur = _tanh_polar_rule(L, m, n_a, n_r)
-        change = abs(cur - prev)
-        if change <= max(rtol * max(abs(cur), size), TANH_ATOL):
-            return cur
-        if 1.5 * n_a > TANH_POLAR_MAX[0] or 1.5 * n_r > TANH_POLAR_MAX[1]:
-            if change <= max(TANH_CAP_RTOL * max(abs(cur), size), TANH_ATOL):
-                return cur
-            raise NumericalError(
-                f"tanh four-point quadrature (polar) did not converge (|change| {change:.1e})",
-                "use a smaller sigma_w or depth, or --method monte-carlo")
-        prev = cur
+    return _refine(lambda n_a, n_r: _tanh_polar_rule(L, m, n_a, n_r), TANH_POLAR_START,
+                   (1.5, 1.5), TANH_POLAR_MAX, _tanh_size(L, m), rtol, "polar rule")
 
 
 def _tanh_product(L, m, rtol: float = TANH_RTOL):
