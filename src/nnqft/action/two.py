@@ -312,8 +312,8 @@ class TwoInputTheory:
         Uu = delta * np.stack([i[II], j[JJ]], 1)
         ph = self._phi(J, g, p, m, Uu @ A.T)
         wt = np.where(j[JJ] > 0, 2.0, 1.0) * delta**2
-        return {"tail": tail + dropped, "W0": W0, "m": m, "A": A, "delta": delta, "i": i, "j": j, "II": II, "JJ": JJ,
-                "Uu": Uu, "phw": wt * ph, "detH": float(np.linalg.det(Hs)), "n": n}
+        return {"tail": tail + dropped, "W0": W0, "m": m, "A": A, "delta": delta, "i": i, "j": j,
+                "II": II, "JJ": JJ, "Uu": Uu, "phw": wt * ph, "detH": float(np.linalg.det(Hs)), "n": n}
 
     def _finish(self, tab, val, absum, fJ):
         pJ = val / (4 * math.pi**2 * math.sqrt(tab["detH"]))
@@ -325,8 +325,8 @@ class TwoInputTheory:
 
     def _density_block(self, J, fs):
         """log p at the points fs (shape (P, 2)) using one tilt J."""
-        m0 = self.w.evaluate(J)[1]
-        A0 = np.linalg.cholesky(np.linalg.inv(self.w.evaluate(J)[2]))
+        _, m0, Hs0 = self.w.evaluate(J)
+        A0 = np.linalg.cholesky(np.linalg.inv(Hs0))
         dmax = float(np.max(np.linalg.norm((fs - m0) @ A0, axis=1))) if len(fs) else 0.0
         tab = self._table(J, dmax)
         D = (fs - tab["m"]) @ tab["A"]
