@@ -251,10 +251,12 @@ def _accuracy(c: Correlators, method: str) -> str:
     return _MC_ACCURACY
 
 
-def _sigma_w_reading(net, X, cutoff, sigma_ws, method, mc, progress) -> dict | None:
+def _sigma_w_reading(net, X, cutoff, sigma_ws, method, mc, progress,
+                     fit: CouplingFit | None = None) -> dict | None:
     """Tuple-mean lambda against sigma_W at fixed cutoff and its log-log slope ([ELS] reading).
 
-    Monte Carlo: every sigma_W is a run with the same seed and number of batches; the slope
+    ``fit``, the couplings of ``net`` itself at ``cutoff``, is reused at sigma_W = net.sigma_w
+    (the same numbers: same source, and for Monte Carlo the same seed). Monte Carlo: every sigma_W is a run with the same seed and number of batches; the slope
     error is the jackknife over the leave-batch-b-out replicates of all points together
     (docs/theory.md#active-reading).
     """
@@ -265,8 +267,11 @@ def _sigma_w_reading(net, X, cutoff, sigma_ws, method, mc, progress) -> dict | N
         raise ValueError(f"sigma_W values must be positive and finite, got {sws.tolist()}")
     means, errs, reps = [], [], []
     for sw in sws:
-        n = net.replace(sigma_w=float(sw))
-        f = couplings(_correlators(n, X, method, mc), n, cutoff)
+        if fit is not None and float(sw) == net.sigma_w:
+            f = fit
+        else:
+            n = net.replace(sigma_w=float(sw))
+            f = couplings(_correlators(n, X, method, mc), n, cutoff)
         means.append(f.mean)
         errs.append(f.mean_err)
         if f.replicates is not None:
@@ -346,7 +351,7 @@ def deep_ir_data(net: Network, X, *, cutoff: float, method: str = "one_over_n",
         bar.advance()
         run = running(c, net, cut)
         bar.advance()
-        reading = _sigma_w_reading(net, X, cutoff, sws, method, mc, bar)
+        reading = _sigma_w_reading(net, X, cutoff, sws, method, mc, bar, fit)
     n = X.shape[0]
     G2 = c.tensor("full", 2)
     err = c.full_err(2)
