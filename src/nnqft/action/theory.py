@@ -227,9 +227,8 @@ class OneInputTheory:
             c_new = np.where(left, b - g * (b - a), d)
             d_new = np.where(left, c, a + g * (b - a))
             c, d = c_new, d_new
-            fc_new = np.where(left, f(c), fd)
-            fd_new = np.where(left, fc, f(d))
-            fc, fd = fc_new, fd_new
+            fx = f(np.where(left, c, d))  # one new evaluation per point and step
+            fc, fd = np.where(left, fx, fd), np.where(left, fc, fx)
         out = np.maximum(np.maximum(fc, fd), 0.0)
         return np.where(t == 0, 0.0, out)
 
