@@ -51,6 +51,11 @@ MAX_CONDITION = 1e10
 RUNNING_FACTORS = (0.1, 0.1**0.5, 1.0, 10**0.5, 10.0)
 SIGMA_W_FACTORS = (0.5, 0.5**0.5, 1.0, 2**0.5, 2.0)
 
+#: The action and coupling conventions of the IR data (``to_dict`` and ``to_dataset``).
+CONVENTION = ("S = (1/2) phi G2^-1 phi + lambda/4! phi^4 on the inputs; lambda = -G4_c/I_4 per "
+              "sorted 4-tuple (legs K - sigma_b^2, box cutoff); u4 = tuple mean of lambda ([ELS] "
+              "u_4 = lambda); slopes are least-squares fits of ln|tuple mean| against ln Lambda "
+              "and ln sigma_W (docs/theory.md#couplings, #running, #active-reading)")
 _MC_ACCURACY = "Monte Carlo: jackknife standard errors over batches of networks"
 
 
@@ -150,11 +155,7 @@ class DeepIRData:
             "n_networks": self.n_networks,
             "estimator": self.estimator,
             "seed": self.seed,
-            "convention": "S = (1/2) phi G2^-1 phi + lambda/4! phi^4 on the inputs; lambda = "
-                          "-G4_c/I_4 per sorted 4-tuple (legs K - sigma_b^2, box cutoff); u4 = "
-                          "tuple mean of lambda ([ELS] u_4 = lambda); slopes are least-squares "
-                          "fits of ln|tuple mean| against ln Lambda and ln sigma_W "
-                          "(docs/theory.md#couplings, #running, #active-reading)",
+            "convention": CONVENTION,
         }
         for key in ("one_layer_check", "truncation", "heavy_tail", "heavy_tail_check"):
             if self.meta.get(key) is not None:
@@ -198,7 +199,7 @@ class DeepIRData:
             "condition": self.condition,
             "n_networks": -1 if self.n_networks is None else int(self.n_networks),
             "estimator": self.estimator or self.method,
-            "convention": self.to_dict()["convention"],
+            "convention": CONVENTION,
         }
         if self.fit.mean_err is not None:
             attrs["lambda_mean_err"] = self.fit.mean_err
