@@ -135,6 +135,12 @@ def _powerful(c, n, truth):
     assert np.median(c.connected_err(n)) <= 0.1 * np.max(np.abs(truth)), "test lacks power"
 
 
+def _zmax_between(a, b, n):
+    """Largest |z| of the difference of two independent estimates of G_n,c: error
+    hypot(err_a, err_b)."""
+    return _zmax(a.connected(n), np.hypot(a.connected_err(n), b.connected_err(n)), b.connected(n))
+
+
 def _wrong(net, X, n):
     """Negative control: the exact brackets with the disconnected products dropped."""
     from nnqft.moments import single_neuron_moment_table
@@ -207,13 +213,10 @@ def test_deep_jax_agrees_with_numpy(act, widths, sb):
     b = estimate_correlators(net, X, backend="numpy", seed=2, **kw)
     for n in (4, 6):
         _powerful(b, n, b.connected(n))
-        z = (a.connected(n) - b.connected(n)) / np.hypot(a.connected_err(n), b.connected_err(n))
-        assert np.max(np.abs(z)) < 4.5, n
+        assert _zmax_between(a, b, n) < 4.5, n
     other = estimate_correlators(net.replace(width=tuple(w + 2 for w in widths)), X,
                                  backend="numpy", seed=3, **kw)
-    z = (a.connected(4) - other.connected(4)) / np.hypot(a.connected_err(4),
-                                                        other.connected_err(4))
-    assert np.max(np.abs(z)) > 4.5
+    assert _zmax_between(a, other, 4) > 4.5
 
 
 def test_deep_wide_two_point_matches_kernel_recursion():
@@ -444,16 +447,13 @@ def test_two_outputs_deep_jax_agrees_with_numpy():
     b = estimate_correlators(net, X, backend="numpy", seed=2, **kw)
     for n in (2, 4):
         _powerful(b, n, b.connected(n))
-        z = (a.connected(n) - b.connected(n)) / np.hypot(a.connected_err(n), b.connected_err(n))
-        assert np.max(np.abs(z)) < 4.5, n
+        assert _zmax_between(a, b, n) < 4.5, n
     from nnqft.combinatorics import tuple_index
 
     one = estimate_correlators(net.replace(outputs=1), X, backend="numpy", seed=3, **kw)
-    wrong = one.connected(4)[tuple_index(a.tuples(4)[..., 0], len(X))]
-    z = (a.connected(4) - wrong) / np.hypot(a.connected_err(4),
-                                            one.connected_err(4)[tuple_index(
-                                                a.tuples(4)[..., 0], len(X))])
-    assert np.max(np.abs(z)) > 4.5
+    idx = tuple_index(a.tuples(4)[..., 0], len(X))  # each (input, output) tuple's inputs
+    assert _zmax(a.connected(4), np.hypot(a.connected_err(4), one.connected_err(4)[idx]),
+                 one.connected(4)[idx]) > 4.5
 
 
 @pytest.mark.parametrize("estimator", ["raw", pytest.param("conditional", marks=pytest.mark.slow)])
