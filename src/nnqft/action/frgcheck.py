@@ -413,10 +413,6 @@ def taylor_of_action(theory: OneInputTheory, order: int) -> np.ndarray:
     return out
 
 
-def _series_mul(a, b, n):
-    return np.convolve(a, b)[: n + 1]
-
-
 def _series_inv(a, n):
     out = np.zeros(n + 1)
     out[0] = 1 / a[0]
