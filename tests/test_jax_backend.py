@@ -55,6 +55,23 @@ def test_numpy_fingerprint_unchanged():
     assert check_dtype(np.float32) == "float32" and check_backend(None) == "numpy"
 
 
+def test_jax_fingerprint_carries_stream_version(monkeypatch):
+    """A jax plan's fingerprint holds the version of the backend's random stream
+    (``STREAM_VERSIONS``), so a checkpoint of older draws is not resumed with newer ones; a
+    change of the version changes the fingerprint."""
+    from nnqft.backends import STREAM_VERSIONS
+
+    net = nq.Network("erf", width=3)
+    plan = make_plan(net, [0.1, 0.2], (2, 4), 100, 3, "raw", None, "jax")
+    blob = json.dumps({"network": net.canonical(), "inputs": [[0.1], [0.2]], "orders": [2, 4],
+                       "estimator": "raw", "n_networks": 100, "seed": 3, "block_size": 1,
+                       "format": 1, "backend": "jax", "dtype": "float64",
+                       "stream": STREAM_VERSIONS["jax"]}, sort_keys=True).encode()
+    assert plan.fingerprint() == hashlib.sha256(blob).hexdigest()
+    monkeypatch.setitem(STREAM_VERSIONS, "jax", STREAM_VERSIONS["jax"] - 1)
+    assert plan.fingerprint() != hashlib.sha256(blob).hexdigest()
+
+
 def _cli(capsys, *args):
     from nnqft.cli import main
 
