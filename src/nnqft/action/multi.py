@@ -21,6 +21,11 @@ from .theory import GammaUndefinedError, check_network
 __all__ = ["MultiInputW", "effective_action", "solve_J"]
 
 
+#: Why Gamma does not exist for gauss-net on several inputs (docs/action.md section 3).
+GAUSS_NO_GAMMA = ("Gamma does not exist for gauss-net: W(J) is infinite for every real J != 0 "
+                  "(log-normal hidden units)")
+
+
 class MultiInputW:
     """W(J), its gradient and Hessian on k inputs (one hidden layer, normal last layer).
 
@@ -34,9 +39,7 @@ class MultiInputW:
         # untilted characteristic function (nnqft.action.two), and evaluate refuses J != 0
         self.gauss = net.activation == "gauss"
         if self.gauss and not allow_gauss:
-            raise GammaUndefinedError(
-                "Gamma does not exist for gauss-net: W(J) is infinite for every real J != 0 "
-                "(log-normal hidden units)")
+            raise GammaUndefinedError(GAUSS_NO_GAMMA)
         self.net = net
         self.X = as_inputs(X, net.d_in)
         self.k = self.X.shape[0]
