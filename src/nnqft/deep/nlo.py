@@ -191,6 +191,13 @@ def relu_one_input_exact(net: Network, x) -> tuple[float, float]:
     return m1, 3.0 * (m2 - m1 * m1)
 
 
+def geometric_tail(r):
+    """r / (1 - r), the higher orders summed as a geometric series of ratio r >= 0 (relative
+    to the leading order); infinite where r >= 1 (the expansion has broken down)."""
+    r = np.asarray(r, dtype=np.float64)
+    return np.where(r < 1.0, r / (1.0 - np.where(r < 1.0, r, 0.0)), np.inf)
+
+
 def truncation_estimate(net: Network, X, g2=None, g4c=None) -> dict:
     """Estimated truncation error of the leading-order 1/N theory, per sorted pair and 4-tuple.
 
@@ -240,8 +247,6 @@ def truncation_estimate(net: Network, X, g2=None, g4c=None) -> dict:
     T2, T4 = sorted_tuples(n, 2), sorted_tuples(n, 4)
     r2 = np.max(np.abs(rho2)[T2], axis=1)
     r4 = np.max(np.abs(rho4)[T4], axis=1)
-    f2 = np.where(r2 < 1.0, r2 / (1.0 - np.where(r2 < 1.0, r2, 0.0)), np.inf)
-    f4 = np.where(r4 < 1.0, r4 / (1.0 - np.where(r4 < 1.0, r4, 0.0)), np.inf)
-    sigma2 = f2 * np.abs(np.asarray(g2))
-    sigma4 = f4 * np.abs(np.asarray(g4c))
+    sigma2 = geometric_tail(r2) * np.abs(np.asarray(g2))
+    sigma4 = geometric_tail(r4) * np.abs(np.asarray(g4c))
     return {"rho2": rho2, "rho4": rho4, "sigma2": sigma2, "sigma4": sigma4}

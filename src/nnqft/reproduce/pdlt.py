@@ -108,13 +108,13 @@ def _ratio_truncation(net) -> float:
     Carlo.
     """
     from ..deep import one_input_series
+    from ..deep.nlo import geometric_tail
 
     s = one_input_series(net, [1.0])
     a1, a2 = s["g4c"][1], s["g4c"][2]
     if a1 == 0.0:  # depth 1: G4_c = V/N and G2 = K exactly
         return 0.0
-    r = abs(a2 / a1 - 2.0 * s["g2"][1] / s["g2"][0])
-    return r / (1.0 - r) if r < 1.0 else math.inf
+    return float(geometric_tail(abs(a2 / a1 - 2.0 * s["g2"][1] / s["g2"][0])))
 
 
 # ---------------------------------------------------------------------------- stages
